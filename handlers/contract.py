@@ -1,0 +1,79 @@
+"""The event contract of eda-demo: every event source, detail-type and rule pattern, once.
+
+This module ships with the Lambda code and is imported by the Pulumi components, the sandbox and
+the tests, so a source or detail-type is never spelled twice. It must stay dependency-free.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+# --- Event sources -------------------------------------------------------------------------
+ORDER_SERVICE: Final = "order-service"
+PAYMENT_SERVICE: Final = "payment-service"
+
+# --- Detail-types ----------------------------------------------------------------------------
+# Order statuses are the names of the events that set them.
+ORDER_CREATED: Final = "OrderCreated"
+ORDER_COMPLETED: Final = "OrderCompleted"
+ORDER_CANCELLED: Final = "OrderCancelled"
+PAYMENT_SUCCEEDED: Final = "PaymentSucceeded"
+PAYMENT_FAILED: Final = "PaymentFailed"
+
+#: Every (source, detail-type) pair the system puts on its bus.
+EMITTED_EVENTS: Final[tuple[tuple[str, str], ...]] = (
+    (ORDER_SERVICE, ORDER_CREATED),
+    (PAYMENT_SERVICE, PAYMENT_SUCCEEDED),
+    (PAYMENT_SERVICE, PAYMENT_FAILED),
+    (ORDER_SERVICE, ORDER_COMPLETED),
+    (ORDER_SERVICE, ORDER_CANCELLED),
+)
+
+#: Payment outcome -> the order status (and event) it leads to.
+PAYMENT_OUTCOME_TO_ORDER_STATUS: Final[dict[str, str]] = {
+    PAYMENT_SUCCEEDED: ORDER_COMPLETED,
+    PAYMENT_FAILED: ORDER_CANCELLED,
+}
+
+#: Statuses an order can never leave.
+FINAL_ORDER_STATUSES: Final = frozenset(PAYMENT_OUTCOME_TO_ORDER_STATUS.values())
+
+# --- Rule patterns (the original design's four, verbatim) ----------------------------------
+
+
+def catch_all_pattern() -> dict[str, Any]:
+    """Match every event on the bus (rule ``cw-catch-all``)."""
+    return {"source": [{"exists": True}]}
+
+
+def payment_orders_pattern() -> dict[str, Any]:
+    """Orders the payment service must check (rule ``payment-service-filtering-orders``)."""
+    return {"source": [ORDER_SERVICE], "detail-type": [ORDER_CREATED]}
+
+
+def order_payments_pattern() -> dict[str, Any]:
+    """Payment outcomes the order service applies (rule ``order-service-filtering-payments``)."""
+    return {"source": [PAYMENT_SERVICE]}
+
+
+def notification_pattern() -> dict[str, Any]:
+    """Everything the notification service tells the customer about (rule ``notification-service``)."""
+    return {"source": [ORDER_SERVICE, PAYMENT_SERVICE]}
+
+
+# --- Function environment ------------------------------------------------------------------
+# Variable names shared by the components (which set them) and the handlers (which read them).
+ENV_ORDERS_TABLE: Final = "ORDERS_TABLE_NAME"
+ENV_EVENT_BUS: Final = "EVENT_BUS_NAME"
+ENV_NOTIFICATION_TOPIC: Final = "NOTIFICATION_TOPIC_ARN"
+
+# --- Business metrics (CloudWatch, emitted by the handlers, shown on the dashboard) -----------
+METRICS_NAMESPACE: Final = "eda-demo"
+METRIC_ORDERS_CREATED: Final = "OrdersCreated"
+METRIC_ORDERS_COMPLETED: Final = "OrdersCompleted"
+METRIC_ORDERS_CANCELLED: Final = "OrdersCancelled"
+ORDER_STATUS_METRIC: Final[dict[str, str]] = {
+    ORDER_CREATED: METRIC_ORDERS_CREATED,
+    ORDER_COMPLETED: METRIC_ORDERS_COMPLETED,
+    ORDER_CANCELLED: METRIC_ORDERS_CANCELLED,
+}
