@@ -66,6 +66,10 @@ def notification_pattern() -> dict[str, Any]:
 ENV_ORDERS_TABLE: Final = "ORDERS_TABLE_NAME"
 ENV_EVENT_BUS: Final = "EVENT_BUS_NAME"
 ENV_NOTIFICATION_TOPIC: Final = "NOTIFICATION_TOPIC_ARN"
+# Read by Powertools itself. The handlers that emit metrics also require the namespace at import:
+# without it every metric flush raises *after* the work is done, turning a success into an error.
+ENV_POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+ENV_POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 
 # --- Business metrics (CloudWatch, emitted by the handlers, shown on the dashboard) -----------
 METRICS_NAMESPACE: Final = "eda-demo"

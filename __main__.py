@@ -1,0 +1,96 @@
+"""eda-demo: an event-driven order system on AWS serverless, as one Pulumi program.
+
+Reads this stack's config once, composes the four services around one custom event bus, adds
+the operations layer, and exports what a developer needs to try it.
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+from components import (
+    EventBus,
+    EventBusArgs,
+    NotificationService,
+    NotificationServiceArgs,
+    Operations,
+    OperationsArgs,
+    OrderService,
+    OrderServiceArgs,
+    PaymentService,
+    PaymentServiceArgs,
+)
+from components.settings import POWERTOOLS_LAYER_TEMPLATE, load_settings
+
+config = pulumi.Config()
+settings = load_settings(config.get)
+stack = pulumi.get_stack()
+region = aws.get_region_output().region
+account_id = aws.get_caller_identity_output().account_id
+layer_arn = (
+    pulumi.Output.from_input(settings.powertools_layer_arn)
+    if settings.powertools_layer_arn
+    else region.apply(lambda r: POWERTOOLS_LAYER_TEMPLATE.format(region=r))
+)
+
+bus = EventBus(
+    "bus",
+    EventBusArgs(
+        stack=stack,
+        log_retention_days=settings.log_retention_days,
+        archive_retention_days=settings.archive_retention_days,
+    ),
+)
+orders = OrderService(
+    "orders",
+    OrderServiceArgs(
+        stack=stack,
+        bus=bus,
+        layer_arn=layer_arn,
+        log_retention_days=settings.log_retention_days,
+        throttle_rate=settings.api_throttle_rate,
+        throttle_burst=settings.api_throttle_burst,
+        api_auth=settings.api_auth,
+        protect_data=settings.protect_data,
+    ),
+)
+payments = PaymentService(
+    "payments",
+    PaymentServiceArgs(
+        stack=stack,
+        bus=bus,
+        fraud_threshold=settings.fraud_threshold,
+        workflow_type=settings.payment_workflow_type,
+        log_retention_days=settings.log_retention_days,
+    ),
+)
+notifications = NotificationService(
+    "notifications",
+    NotificationServiceArgs(
+        stack=stack,
+        bus=bus,
+        layer_arn=layer_arn,
+        notification_email=settings.notification_email,
+        log_retention_days=settings.log_retention_days,
+    ),
+)
+ops = Operations(
+    "ops",
+    OperationsArgs(
+        bus=bus,
+        functions=[*orders.functions, *notifications.functions],
+        subscriptions=[bus.catch_all, *payments.subscriptions, *orders.subscriptions, *notifications.subscriptions],
+        state_machine_arn=payments.state_machine_arn,
+        alarm_email=settings.alarm_email,
+        account_id=account_id,
+        region=region,
+    ),
+)
+
+pulumi.export("api_url", orders.api_url)
+pulumi.export("event_bus_name", bus.bus_name)
+pulumi.export("orders_table_name", orders.table_name)
+pulumi.export("payment_state_machine_arn", payments.state_machine_arn)
+pulumi.export("notification_topic_arn", notifications.topic_arn)
+pulumi.export("catch_all_log_group_name", bus.catch_all_log_group_name)
+pulumi.export("ops_topic_arn", ops.ops_topic_arn)
+pulumi.export("dashboard_name", ops.dashboard_name)

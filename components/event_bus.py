@@ -1,0 +1,177 @@
+"""EventBus: the custom bus, its catch-all log, its archive, and the one way to subscribe to it.
+
+Every rule on the bus is created through :meth:`EventBus.subscribe`, called by the service that
+owns the rule's target, so the rule, its target, its retry policy and its dead-letter queue are
+children of that service. The bus itself owns only the catch-all rule, which writes every event
+to a log group EventBridge is allowed to write (the resource policy the console adds silently).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming, policies
+from handlers import contract
+
+TYPE = "eda-demo:components:EventBus"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long and how often EventBridge retries a target before dead-lettering the event."""
+
+    maximum_retry_attempts: int = 8
+    maximum_event_age_in_seconds: int = 3600
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+
+@dataclass
+class EventBusArgs:
+    """Inputs of :class:`EventBus`."""
+
+    stack: str
+    log_retention_days: int = 14
+    archive_retention_days: int = 7
+
+    def __post_init__(self) -> None:
+        """Reject values AWS would reject later, naming the field."""
+        if not self.stack:
+            raise ValueError("EventBusArgs.stack must be a non-empty stack name")
+        if self.archive_retention_days < 0:
+            raise ValueError("EventBusArgs.archive_retention_days must be >= 0 (0 keeps events forever)")
+
+
+@dataclass
+class Subscription:
+    """A rule on the bus with its one target and that target's dead-letter queue."""
+
+    name: str
+    rule: aws.cloudwatch.EventRule
+    target: aws.cloudwatch.EventTarget
+    dead_letter_queue: aws.sqs.Queue
+
+
+class EventBus(pulumi.ComponentResource):
+    """The custom event bus of one stack, with its catch-all log group and archive."""
+
+    bus_name: pulumi.Output[str]
+    """Physical name of the bus (``eda-demo-<stack>``)."""
+    bus_arn: pulumi.Output[str]
+    """ARN of the bus."""
+    catch_all_log_group_name: pulumi.Output[str]
+    """Log group receiving every event on the bus."""
+    archive_arn: pulumi.Output[str]
+    """Archive of every event on the bus, for replay."""
+
+    def __init__(self, name: str, args: EventBusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """Create the bus, the catch-all rule and log group, the logs resource policy and the archive."""
+        super().__init__(TYPE, name, None, opts)
+        self._name = name
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=naming.event_bus_name(args.stack), opts=child)
+        self.bus_name = self.bus.name
+        self.bus_arn = self.bus.arn
+
+        self.catch_all_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-catch-all-logs",
+            name=naming.events_log_group_name(args.stack, "catch-all"),
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        # One resource policy per stack (CloudWatch Logs allows ten per region).
+        self.logs_resource_policy = aws.cloudwatch.LogResourcePolicy(
+            f"{name}-events-to-logs",
+            policy_name=f"{naming.stack_prefix(args.stack)}-events-to-logs",
+            policy_document=self.catch_all_log_group.arn.apply(
+                lambda arn: json.dumps(policies.events_to_logs_policy([arn]))
+            ),
+            opts=child,
+        )
+        self.catch_all = self.subscribe(
+            "cw-catch-all",
+            contract.catch_all_pattern(),
+            owner=self,
+            target_arn=self.catch_all_log_group.arn,
+            description="Every event on the bus, to the catch-all log group",
+            depends_on=[self.logs_resource_policy],
+        )
+        self.archive = aws.cloudwatch.EventArchive(
+            f"{name}-archive",
+            event_source_arn=self.bus.arn,
+            retention_days=args.archive_retention_days,
+            description="Every event on the bus, for replay",
+            opts=child,
+        )
+        self.catch_all_log_group_name = self.catch_all_log_group.name
+        self.archive_arn = self.archive.arn
+        self.register_outputs(
+            {
+                "bus_name": self.bus_name,
+                "bus_arn": self.bus_arn,
+                "catch_all_log_group_name": self.catch_all_log_group_name,
+                "archive_arn": self.archive_arn,
+            }
+        )
+
+    def subscribe(
+        self,
+        name: str,
+        pattern: dict[str, Any],
+        *,
+        owner: pulumi.Resource,
+        target_arn: pulumi.Input[str],
+        role_arn: pulumi.Input[str] | None = None,
+        description: str,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> Subscription:
+        """Route events matching ``pattern`` to ``target_arn``, with retries and a dead-letter queue.
+
+        The rule, target and queue are children of ``owner`` (the service owning the target).
+        Lambda targets still need a ``lambda.Permission`` from their owner (``source_arn`` =
+        the returned rule's ARN); state-machine targets pass ``role_arn``.
+        """
+        child = pulumi.ResourceOptions(parent=owner)
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-rule",
+            event_bus_name=self.bus.name,
+            event_pattern=json.dumps(pattern),
+            description=description,
+            opts=child,
+        )
+        dead_letter_queue = aws.sqs.Queue(
+            f"{name}-dlq",
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=14 * 24 * 3600,
+            opts=child,
+        )
+        queue_policy = aws.sqs.QueuePolicy(
+            f"{name}-dlq-policy",
+            queue_url=dead_letter_queue.url,
+            policy=pulumi.Output.all(dead_letter_queue.arn, rule.arn).apply(
+                lambda arns: json.dumps(policies.dead_letter_queue_policy(arns[0], arns[1]))
+            ),
+            opts=child,
+        )
+        target = aws.cloudwatch.EventTarget(
+            f"{name}-target",
+            rule=rule.name,
+            event_bus_name=self.bus.name,
+            arn=target_arn,
+            role_arn=role_arn,
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_retry_attempts=retry_policy.maximum_retry_attempts,
+                maximum_event_age_in_seconds=retry_policy.maximum_event_age_in_seconds,
+            ),
+            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter_queue.arn),
+            opts=pulumi.ResourceOptions(parent=owner, depends_on=[queue_policy, *(depends_on or [])]),
+        )
+        return Subscription(name=name, rule=rule, target=target, dead_letter_queue=dead_letter_queue)

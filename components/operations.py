@@ -1,0 +1,206 @@
+"""Operations: who is told when something goes wrong, and one dashboard of the whole flow.
+
+Alarms go to an encrypted ops topic (optional email subscription): any message in a dead-letter
+queue, any function error or throttle, any failed payment execution, any failed rule
+invocation. The dashboard shows orders created, completed and cancelled (metrics emitted by the
+handlers), errors, and dead-letter queue depths.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policies
+from components.event_bus import EventBus, Subscription
+from components.lambda_function import LambdaFunction
+from handlers import contract
+
+TYPE = "eda-demo:components:Operations"
+PERIOD_SECONDS = 60
+
+
+@dataclass
+class OperationsArgs:
+    """Inputs of :class:`Operations`: everything to watch."""
+
+    bus: EventBus
+    functions: list[LambdaFunction]
+    subscriptions: list[Subscription]
+    state_machine_arn: pulumi.Input[str]
+    alarm_email: str | None = None
+    account_id: pulumi.Input[str] = ""
+    region: pulumi.Input[str] = ""
+
+
+def dashboard_body(
+    region: str,
+    function_names: list[str],
+    queue_names: list[str],
+    state_machine_arn: str,
+) -> dict[str, Any]:
+    """CloudWatch dashboard JSON: order flow, errors, dead-letter queue depths (pure)."""
+
+    def widget(title: str, metrics: list[list[Any]], stat: str, x: int, y: int) -> dict[str, Any]:
+        return {
+            "type": "metric",
+            "x": x,
+            "y": y,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": title,
+                "region": region,
+                "stat": stat,
+                "period": PERIOD_SECONDS,
+                "view": "timeSeries",
+                "metrics": metrics,
+            },
+        }
+
+    orders = [
+        [contract.METRICS_NAMESPACE, metric, "service", contract.ORDER_SERVICE]
+        for metric in contract.ORDER_STATUS_METRIC.values()
+    ]
+    errors: list[list[Any]] = [["AWS/Lambda", "Errors", "FunctionName", fn] for fn in function_names]
+    errors.append(["AWS/States", "ExecutionsFailed", "StateMachineArn", state_machine_arn])
+    depths = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q] for q in queue_names]
+    return {
+        "widgets": [
+            widget("Orders created / completed / cancelled", orders, "Sum", 0, 0),
+            widget("Errors (functions, payment executions)", errors, "Sum", 12, 0),
+            widget("Dead-letter queue depth", depths, "Maximum", 0, 6),
+        ]
+    }
+
+
+class Operations(pulumi.ComponentResource):
+    """Ops topic, alarms on every failure path, and the dashboard."""
+
+    ops_topic_arn: pulumi.Output[str]
+    """ARN of the alarm topic."""
+    dashboard_name: pulumi.Output[str]
+    """Name of the CloudWatch dashboard."""
+
+    def __init__(self, name: str, args: OperationsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """Create the ops topic (with its key), the alarms and the dashboard."""
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account = pulumi.Output.from_input(args.account_id)
+
+        # CloudWatch cannot publish to a topic under the AWS-managed SNS key: a customer key it may use.
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description="Encrypts the eda-demo ops (alarm) topic",
+            enable_key_rotation=True,
+            deletion_window_in_days=7,
+            policy=account.apply(lambda acct: json.dumps(policies.ops_key_policy(acct))),
+            opts=child,
+        )
+        self.topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=self.key.arn, opts=child)
+        aws.sns.TopicPolicy(
+            f"{name}-alarms-policy",
+            arn=self.topic.arn,
+            policy=pulumi.Output.all(self.topic.arn, account).apply(
+                lambda v: json.dumps(policies.ops_topic_policy(v[0], v[1]))
+            ),
+            opts=child,
+        )
+        if args.alarm_email:
+            aws.sns.TopicSubscription(
+                f"{name}-alarm-email", topic=self.topic.arn, protocol="email", endpoint=args.alarm_email, opts=child
+            )
+
+        self.alarms: list[aws.cloudwatch.MetricAlarm] = []
+        for sub in args.subscriptions:
+            label = sub.name
+            self._alarm(
+                f"{name}-{label}-dlq-not-empty",
+                f"Events of rule {label} are in its dead-letter queue",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                "Maximum",
+                {"QueueName": sub.dead_letter_queue.name},
+            )
+            self._alarm(
+                f"{name}-{label}-failed-invocations",
+                f"EventBridge could not deliver events of rule {label}",
+                "AWS/Events",
+                "FailedInvocations",
+                "Sum",
+                {"RuleName": sub.rule.name, "EventBusName": args.bus.bus_name},
+            )
+        for fn in args.functions:
+            label = fn.label
+            self._alarm(
+                f"{name}-{label}-errors",
+                f"{label} raised errors",
+                "AWS/Lambda",
+                "Errors",
+                "Sum",
+                {"FunctionName": fn.function_name},
+            )
+            self._alarm(
+                f"{name}-{label}-throttles",
+                f"{label} was throttled",
+                "AWS/Lambda",
+                "Throttles",
+                "Sum",
+                {"FunctionName": fn.function_name},
+            )
+        self._alarm(
+            f"{name}-payment-executions-failed",
+            "Payment workflow executions failed",
+            "AWS/States",
+            "ExecutionsFailed",
+            "Sum",
+            {"StateMachineArn": args.state_machine_arn},
+        )
+
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=args.bus.bus_name,
+            dashboard_body=pulumi.Output.all(
+                pulumi.Output.from_input(args.region),
+                pulumi.Output.all(*[fn.function_name for fn in args.functions]),
+                pulumi.Output.all(*[s.dead_letter_queue.name for s in args.subscriptions]),
+                pulumi.Output.from_input(args.state_machine_arn),
+            ).apply(lambda v: json.dumps(dashboard_body(v[0], list(v[1]), list(v[2]), v[3]))),
+            opts=child,
+        )
+        self.ops_topic_arn = self.topic.arn
+        self.dashboard_name = self.dashboard.dashboard_name
+        self.register_outputs({"ops_topic_arn": self.ops_topic_arn, "dashboard_name": self.dashboard_name})
+
+    def _alarm(
+        self,
+        name: str,
+        description: str,
+        namespace: str,
+        metric: str,
+        statistic: str,
+        dimensions: dict[str, pulumi.Input[str]],
+    ) -> None:
+        """Alarm as soon as ``metric`` is above zero in one period; quiet when there is no data."""
+        self.alarms.append(
+            aws.cloudwatch.MetricAlarm(
+                name,
+                alarm_description=description,
+                namespace=namespace,
+                metric_name=metric,
+                statistic=statistic,
+                dimensions=dimensions,
+                period=PERIOD_SECONDS,
+                evaluation_periods=1,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        )

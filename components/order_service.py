@@ -1,0 +1,306 @@
+"""OrderService: the orders table, the REST API in front of it, and the payment-outcome consumer.
+
+client ─POST /order─▶ API ─▶ create-order λ ─▶ table, bus (OrderCreated)
+client ─GET /order/{id}─▶ API ─▶ get-order λ ─▶ table
+bus {"source":["payment-service"]} ─▶ update-order λ ─▶ table, bus (OrderCompleted|Cancelled)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming, policies
+from components.event_bus import EventBus, Subscription
+from components.lambda_function import HANDLERS_DIR, LambdaFunction, LambdaFunctionArgs
+from handlers import contract
+
+TYPE = "eda-demo:components:OrderService"
+ORDER_SCHEMA_PATH: Path = HANDLERS_DIR / "order_schema.json"
+STAGE_NAME = "api"
+#: JSON access-log line per request (API Gateway's $context variables).
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "integrationError": "$context.integrationErrorMessage",
+        "validationError": "$context.error.validationErrorString",
+    }
+)
+
+
+def order_request_schema() -> str:
+    """The ``POST /order`` body schema, shared by the API validator, the handler and the sandbox."""
+    return ORDER_SCHEMA_PATH.read_text()
+
+
+@dataclass
+class OrderServiceArgs:
+    """Inputs of :class:`OrderService`."""
+
+    stack: str
+    bus: EventBus
+    layer_arn: pulumi.Input[str]
+    log_retention_days: int = 14
+    throttle_rate: float = 50
+    throttle_burst: int = 100
+    #: ``NONE`` (public, as in the original), ``AWS_IAM`` or ``API_KEY`` (with a usage plan).
+    api_auth: str = "NONE"
+    protect_data: bool = False
+
+    def __post_init__(self) -> None:
+        """Validate the API settings, naming the field."""
+        if self.api_auth not in ("NONE", "AWS_IAM", "API_KEY"):
+            raise ValueError(f"OrderServiceArgs.api_auth must be NONE, AWS_IAM or API_KEY, got {self.api_auth!r}")
+        if self.throttle_rate <= 0 or self.throttle_burst <= 0:
+            raise ValueError("OrderServiceArgs.throttle_rate and throttle_burst must be positive")
+
+
+class OrderService(pulumi.ComponentResource):
+    """Orders table, create/get/update functions and the ``/order`` REST API."""
+
+    table_name: pulumi.Output[str]
+    """Physical name of the orders table."""
+    table_arn: pulumi.Output[str]
+    """ARN of the orders table."""
+    api_url: pulumi.Output[str]
+    """Stage URL: ``$api_url/order`` is the endpoint."""
+
+    def __init__(self, name: str, args: OrderServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """Create the table, the three functions, the API and the payments subscription."""
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, protect=args.protect_data)
+        bus = args.bus
+
+        self.table = aws.dynamodb.Table(
+            f"{name}-table",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="N")],
+            hash_key="id",
+            billing_mode="PAY_PER_REQUEST",
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            deletion_protection_enabled=args.protect_data,
+            opts=child,
+        )
+        table_env = {contract.ENV_ORDERS_TABLE: self.table.name}
+        bus_env = {contract.ENV_EVENT_BUS: bus.bus_name}
+
+        def function(
+            role: str,
+            description: str,
+            environment: Mapping[str, pulumi.Input[str]],
+            policy: Callable[[str], pulumi.Output[dict[str, Any]]],
+        ) -> LambdaFunction:
+            return LambdaFunction(
+                f"{name}-{role}",
+                LambdaFunctionArgs(
+                    stack=args.stack,
+                    function=role,
+                    handler=f"handlers.{role.replace('-', '_')}.handler",
+                    description=description,
+                    service=contract.ORDER_SERVICE,
+                    environment=environment,
+                    policy=policy,
+                    layer_arn=args.layer_arn,
+                    log_retention_days=args.log_retention_days,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        self.create_order = function(
+            "create-order",
+            "Validates and stores a new order, then publishes OrderCreated",
+            {**table_env, **bus_env},
+            lambda log_arn: pulumi.Output.all(self.table.arn, bus.bus_arn).apply(
+                lambda arns: policies.create_order_policy(arns[0], arns[1], log_arn)
+            ),
+        )
+        self.get_order = function(
+            "get-order",
+            "Returns one stored order",
+            table_env,
+            lambda log_arn: self.table.arn.apply(lambda arn: policies.get_order_policy(arn, log_arn)),
+        )
+        self.update_order = function(
+            "update-order",
+            "Applies a payment outcome to its order, then publishes OrderCompleted or OrderCancelled",
+            {**table_env, **bus_env},
+            lambda log_arn: pulumi.Output.all(self.table.arn, bus.bus_arn).apply(
+                lambda arns: policies.update_order_policy(arns[0], arns[1], log_arn)
+            ),
+        )
+        self.functions = [self.create_order, self.get_order, self.update_order]
+
+        self.payments: Subscription = bus.subscribe(
+            "order-service-filtering-payments",
+            contract.order_payments_pattern(),
+            owner=self,
+            target_arn=self.update_order.function_arn,
+            description="Payment outcomes, to update-order",
+        )
+        self.update_order.allow_invoke(f"{name}-update-order-from-rule", "events.amazonaws.com", self.payments.rule.arn)
+        self.update_order.send_failures_to(self.payments.dead_letter_queue)
+        self.subscriptions = [self.payments]
+
+        self._build_api(name, args)
+        self.table_name = self.table.name
+        self.table_arn = self.table.arn
+        self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn, "api_url": self.api_url})
+
+    def _build_api(self, name: str, args: OrderServiceArgs) -> None:
+        """REST API: ``POST /order`` (validated by the shared schema) and ``GET /order/{id}``."""
+        child = pulumi.ResourceOptions(parent=self)
+        self.api = aws.apigateway.RestApi(
+            f"{name}-api",
+            description="eda-demo orders API",
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
+            opts=child,
+        )
+        self.order_model = aws.apigateway.Model(
+            f"{name}-order-model",
+            rest_api=self.api.id,
+            name="CreateOrderRequest",
+            content_type="application/json",
+            schema=order_request_schema(),
+            opts=child,
+        )
+        self.body_validator = aws.apigateway.RequestValidator(
+            f"{name}-body-validator",
+            rest_api=self.api.id,
+            name="validate-body",
+            validate_request_body=True,
+            validate_request_parameters=True,
+            opts=child,
+        )
+        self.order_resource = aws.apigateway.Resource(
+            f"{name}-order-resource",
+            rest_api=self.api.id,
+            parent_id=self.api.root_resource_id,
+            path_part="order",
+            opts=child,
+        )
+        self.order_id_resource = aws.apigateway.Resource(
+            f"{name}-order-id-resource",
+            rest_api=self.api.id,
+            parent_id=self.order_resource.id,
+            path_part="{id}",
+            opts=child,
+        )
+        authorization = "AWS_IAM" if args.api_auth == "AWS_IAM" else "NONE"
+        api_key_required = args.api_auth == "API_KEY"
+        self.post_order = aws.apigateway.Method(
+            f"{name}-post-order",
+            rest_api=self.api.id,
+            resource_id=self.order_resource.id,
+            http_method="POST",
+            authorization=authorization,
+            api_key_required=api_key_required,
+            request_validator_id=self.body_validator.id,
+            # "$default" too: otherwise a body sent with another content type (curl -d sends a
+            # form content type) is not validated at all.
+            request_models={"application/json": self.order_model.name, "$default": self.order_model.name},
+            opts=child,
+        )
+        self.get_order_method = aws.apigateway.Method(
+            f"{name}-get-order",
+            rest_api=self.api.id,
+            resource_id=self.order_id_resource.id,
+            http_method="GET",
+            authorization=authorization,
+            api_key_required=api_key_required,
+            request_validator_id=self.body_validator.id,
+            request_parameters={"method.request.path.id": True},
+            opts=child,
+        )
+        integrations = [
+            aws.apigateway.Integration(
+                f"{name}-{label}-integration",
+                rest_api=self.api.id,
+                resource_id=method.resource_id,
+                http_method=method.http_method,
+                integration_http_method="POST",
+                type="AWS_PROXY",
+                uri=fn.invoke_arn,
+                opts=child,
+            )
+            for label, method, fn in (
+                ("post-order", self.post_order, self.create_order),
+                ("get-order", self.get_order_method, self.get_order),
+            )
+        ]
+        self.create_order.allow_invoke(
+            f"{name}-create-order-from-api",
+            "apigateway.amazonaws.com",
+            self.api.execution_arn.apply(lambda arn: f"{arn}/*/POST/order"),
+        )
+        self.get_order.allow_invoke(
+            f"{name}-get-order-from-api",
+            "apigateway.amazonaws.com",
+            self.api.execution_arn.apply(lambda arn: f"{arn}/*/GET/order/*"),
+        )
+        self.deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=self.api.id,
+            # Redeploy whenever the routes, schema or auth change.
+            triggers={"redeployment": hashlib.sha256((order_request_schema() + args.api_auth).encode()).hexdigest()},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=integrations),
+        )
+        self.access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-api-access-logs",
+            name=naming.vended_log_group_name(args.stack, "api-access"),
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=self.api.id,
+            deployment=self.deployment.id,
+            stage_name=STAGE_NAME,
+            xray_tracing_enabled=True,
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
+                destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT
+            ),
+            opts=child,
+        )
+        self.method_settings = aws.apigateway.MethodSettings(
+            f"{name}-throttling",
+            rest_api=self.api.id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings=aws.apigateway.MethodSettingsSettingsArgs(
+                throttling_rate_limit=args.throttle_rate,
+                throttling_burst_limit=args.throttle_burst,
+                metrics_enabled=True,
+            ),
+            opts=child,
+        )
+        if api_key_required:
+            usage_plan = aws.apigateway.UsagePlan(
+                f"{name}-usage-plan",
+                api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=self.api.id, stage=self.stage.stage_name)],
+                throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
+                    rate_limit=args.throttle_rate, burst_limit=args.throttle_burst
+                ),
+                opts=child,
+            )
+            self.api_key = aws.apigateway.ApiKey(f"{name}-api-key", opts=child)
+            aws.apigateway.UsagePlanKey(
+                f"{name}-usage-plan-key",
+                key_id=self.api_key.id,
+                key_type="API_KEY",
+                usage_plan_id=usage_plan.id,
+                opts=child,
+            )
+        self.api_url = self.stage.invoke_url

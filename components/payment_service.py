@@ -1,0 +1,120 @@
+"""PaymentService: the payment state machine and its subscription to new orders.
+
+bus {"source":["order-service"],"detail-type":["OrderCreated"]} ─▶ state machine
+state machine: isFraud (amount > threshold?) ─▶ PaymentFailed | PaymentSucceeded ─▶ putEvents
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming, policies
+from components.event_bus import EventBus, Subscription
+from components.payment_workflow import payment_definition
+from components.settings import WORKFLOW_TYPES
+from handlers import contract
+
+TYPE = "eda-demo:components:PaymentService"
+
+
+@dataclass
+class PaymentServiceArgs:
+    """Inputs of :class:`PaymentService`."""
+
+    stack: str
+    bus: EventBus
+    fraud_threshold: float = 500
+    workflow_type: str = "STANDARD"
+    log_retention_days: int = 14
+
+    def __post_init__(self) -> None:
+        """Validate threshold and workflow type, naming the field."""
+        if not self.fraud_threshold > 0:
+            raise ValueError(f"PaymentServiceArgs.fraud_threshold must be positive, got {self.fraud_threshold!r}")
+        if self.workflow_type not in WORKFLOW_TYPES:
+            raise ValueError(
+                f"PaymentServiceArgs.workflow_type must be one of {', '.join(WORKFLOW_TYPES)}, "
+                f"got {self.workflow_type!r}"
+            )
+
+
+class PaymentService(pulumi.ComponentResource):
+    """The fraud-check workflow, started by every new order."""
+
+    state_machine_arn: pulumi.Output[str]
+    """ARN of the payment state machine."""
+    state_machine_name: pulumi.Output[str]
+    """Physical name of the payment state machine."""
+
+    def __init__(self, name: str, args: PaymentServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        """Create the state machine with its role and logs, and subscribe it to OrderCreated."""
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        bus = args.bus
+
+        self.role = aws.iam.Role(
+            f"{name}-workflow-role",
+            assume_role_policy=json.dumps(policies.assume_role_policy("states.amazonaws.com")),
+            description=f"Payment workflow ({args.stack}): puts its outcome on the stack's bus",
+            opts=child,
+        )
+        self.role_policy = aws.iam.RolePolicy(
+            f"{name}-workflow-policy",
+            role=self.role.id,
+            policy=bus.bus_arn.apply(lambda arn: json.dumps(policies.state_machine_policy(arn))),
+            opts=child,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-workflow-logs",
+            name=naming.vended_log_group_name(args.stack, "payment-workflow"),
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        self.state_machine = aws.sfn.StateMachine(
+            f"{name}-workflow",
+            role_arn=self.role.arn,
+            type=args.workflow_type,
+            definition=bus.bus_name.apply(
+                lambda bus_name: json.dumps(payment_definition(bus_name, args.fraud_threshold))
+            ),
+            # EXPRESS keeps no execution history: its log group is its only record.
+            logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
+                level="ALL" if args.workflow_type == "EXPRESS" else "ERROR",
+                include_execution_data=True,
+                log_destination=self.log_group.arn.apply(lambda arn: f"{arn}:*"),
+            ),
+            tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
+        )
+
+        self.events_role = aws.iam.Role(
+            f"{name}-start-role",
+            assume_role_policy=json.dumps(policies.assume_role_policy("events.amazonaws.com")),
+            description=f"EventBridge ({args.stack}): starts the payment workflow only",
+            opts=child,
+        )
+        self.events_role_policy = aws.iam.RolePolicy(
+            f"{name}-start-policy",
+            role=self.events_role.id,
+            policy=self.state_machine.arn.apply(lambda arn: json.dumps(policies.start_execution_policy(arn))),
+            opts=child,
+        )
+        self.orders: Subscription = bus.subscribe(
+            "payment-service-filtering-orders",
+            contract.payment_orders_pattern(),
+            owner=self,
+            target_arn=self.state_machine.arn,
+            role_arn=self.events_role.arn,
+            description="New orders, to the payment workflow",
+            depends_on=[self.events_role_policy],
+        )
+        self.subscriptions = [self.orders]
+        self.state_machine_arn = self.state_machine.arn
+        self.state_machine_name = self.state_machine.name
+        self.register_outputs(
+            {"state_machine_arn": self.state_machine_arn, "state_machine_name": self.state_machine_name}
+        )

@@ -1,0 +1,84 @@
+"""The payment state machine's definition (Amazon States Language), as a pure function.
+
+This is the original design's definition with two changes that make it deployable per stack and
+safe to run: the bus name and the fraud threshold are parameters (the original hard-codes
+``"eda-demo"`` and ``500``), and the ``putEvents`` task retries with backoff and catches what is
+left into a named failure, so a lost payment outcome is a failed execution that alarms, never a
+silent success.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import contract
+
+#: Errors the ``events:putEvents`` integration raises for a rejected entry or a failed call.
+PUBLISH_RETRY_ERRORS = ["EventBridge.FailedEntry", "States.TaskFailed", "States.Timeout"]
+PUBLISH_FAILED_ERROR = "PaymentOutcomeNotPublished"
+
+
+def payment_definition(event_bus_name: str, fraud_threshold: float) -> dict[str, Any]:
+    """Render the payment workflow for one stack's bus and threshold.
+
+    ``amount > fraud_threshold`` fails the payment; the threshold itself succeeds (the
+    executable original, not its prose, is the reference).
+    """
+    return {
+        "Comment": "Payment Service",
+        "StartAt": "isFraud",
+        "States": {
+            "isFraud": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Variable": "$.detail.amount",
+                        "NumericGreaterThan": fraud_threshold,
+                        "Next": "Payment Failed",
+                    }
+                ],
+                "Default": "Payment Succeeded",
+            },
+            "Payment Failed": {
+                "Type": "Pass",
+                "Next": "Notify EventBus",
+                "Result": {"status": contract.PAYMENT_FAILED},
+                "ResultPath": "$.payment",
+            },
+            "Payment Succeeded": {
+                "Type": "Pass",
+                "Next": "Notify EventBus",
+                "Result": {"status": contract.PAYMENT_SUCCEEDED},
+                "ResultPath": "$.payment",
+            },
+            "Notify EventBus": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {
+                    "Entries": [
+                        {
+                            "Detail": {"id.$": "$.detail.id"},
+                            "DetailType.$": "$.payment.status",
+                            "EventBusName": event_bus_name,
+                            "Source": contract.PAYMENT_SERVICE,
+                        }
+                    ]
+                },
+                "Retry": [
+                    {
+                        "ErrorEquals": PUBLISH_RETRY_ERRORS,
+                        "IntervalSeconds": 1,
+                        "BackoffRate": 2.0,
+                        "MaxAttempts": 3,
+                    }
+                ],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Outcome Not Published"}],
+                "End": True,
+            },
+            "Outcome Not Published": {
+                "Type": "Fail",
+                "Error": PUBLISH_FAILED_ERROR,
+                "Cause": "The payment outcome could not be put on the event bus after retries.",
+            },
+        },
+    }

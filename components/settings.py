@@ -1,0 +1,162 @@
+"""Stack settings: every config key of the ``eda-demo`` namespace, parsed and validated once.
+
+``__main__.py`` reads ``pulumi.Config()`` and hands its raw strings to :func:`load_settings`;
+components only ever see the typed :class:`StackSettings`. A bad value raises
+:class:`ConfigError` naming the key and what it accepts, so ``pulumi up`` stops before any
+resource is touched.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+#: Retention values CloudWatch Logs accepts (days).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+API_AUTH_MODES = ("NONE", "AWS_IAM", "API_KEY")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+#: Powertools for AWS Lambda (Python) v3 public layer, for python3.12 on arm64.
+POWERTOOLS_LAYER_TEMPLATE = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
+
+
+class ConfigError(ValueError):
+    """A config value is missing its accepted shape; the message names the key."""
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Typed, validated config of one stack (defaults mirror ``Pulumi.yaml``)."""
+
+    notification_email: str | None = None
+    alarm_email: str | None = None
+    fraud_threshold: float = 500
+    payment_workflow_type: str = "STANDARD"
+    log_retention_days: int = 14
+    powertools_layer_arn: str | None = None
+    api_throttle_rate: float = 50
+    api_throttle_burst: int = 100
+    api_auth: str = "NONE"
+    protect_data: bool = False
+    archive_retention_days: int = 7
+
+
+Getter = Callable[[str], str | None]
+
+
+def _key(name: str) -> str:
+    return f"eda-demo:{name}"
+
+
+def _email(get: Getter, name: str) -> str | None:
+    raw = get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    value = raw.strip()
+    if not _EMAIL.match(value):
+        raise ConfigError(f"{_key(name)} must be an email address like ops@example.com, got {raw!r}")
+    return value
+
+
+def _positive_number(get: Getter, name: str, default: float) -> float:
+    raw = get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{_key(name)} must be a positive number, got {raw!r}")
+    return int(value) if value.is_integer() else value
+
+
+def _int_in(get: Getter, name: str, default: int, low: int, high: int) -> int:
+    raw = get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{_key(name)} must be an integer from {low} to {high}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{_key(name)} must be an integer from {low} to {high}, got {raw!r}")
+    return value
+
+
+def _one_of(get: Getter, name: str, default: str, accepted: tuple[str, ...]) -> str:
+    raw = get(name)
+    if raw is None:
+        return default
+    if raw not in accepted:
+        raise ConfigError(f"{_key(name)} must be one of {', '.join(accepted)}, got {raw!r}")
+    return raw
+
+
+def _bool(get: Getter, name: str, default: bool) -> bool:
+    raw = get(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise ConfigError(f"{_key(name)} must be true or false, got {raw!r}")
+
+
+def load_settings(raw_get: Getter) -> StackSettings:
+    """Build :class:`StackSettings` from raw config strings (``get(key)`` -> value or None).
+
+    An empty string counts as unset (``Pulumi.yaml`` declares optional keys with ``""``).
+    """
+
+    def get(key: str) -> str | None:
+        value = raw_get(key)
+        return None if value is None or value == "" else value
+
+    retention_raw = get("logRetentionDays")
+    retention = _int_in(get, "logRetentionDays", 14, 1, 3653)
+    if retention_raw is not None and retention not in LOG_RETENTION_DAYS:
+        raise ConfigError(
+            f"{_key('logRetentionDays')} must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}, "
+            f"got {retention_raw!r}"
+        )
+    layer = get("powertoolsLayerArn")
+    if layer is not None and not re.match(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$", layer):
+        raise ConfigError(f"{_key('powertoolsLayerArn')} must be a Lambda layer version ARN, got {layer!r}")
+    return StackSettings(
+        notification_email=_email(get, "notificationEmail"),
+        alarm_email=_email(get, "alarmEmail"),
+        fraud_threshold=_positive_number(get, "fraudThreshold", 500),
+        payment_workflow_type=_one_of(get, "paymentWorkflowType", "STANDARD", WORKFLOW_TYPES),
+        log_retention_days=retention,
+        powertools_layer_arn=layer,
+        api_throttle_rate=_positive_number(get, "apiThrottleRate", 50),
+        api_throttle_burst=_int_in(get, "apiThrottleBurst", 100, 1, 5000),
+        api_auth=_one_of(get, "apiAuth", "NONE", API_AUTH_MODES),
+        protect_data=_bool(get, "protectData", False),
+        archive_retention_days=_int_in(get, "archiveRetentionDays", 7, 0, 3650),
+    )
