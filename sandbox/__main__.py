@@ -1,0 +1,75 @@
+"""``make sandbox``: deploy this Pulumi program onto an embedded AWS and run it until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+
+from sandbox.program import PROJECT_DIR, evaluate
+from sandbox.runtime import PortInUseError, Sandbox
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, start the sandbox, print its outputs, serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="make sandbox", description=__doc__)
+    parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to use (default: dev)")
+    parser.add_argument("--api-port", type=int, default=3000, help="port of the local API (default: 3000)")
+    parser.add_argument("--aws-port", type=int, default=4566, help="port of the AWS endpoint (default: 4566)")
+    parser.add_argument("--verbose", action="store_true", help="also print function logs and deliveries")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+
+    started = time.monotonic()
+    try:
+        program = evaluate(args.stack)
+    except ValueError as error:  # a config error names its key
+        print(f"sandbox: the program refused stack {args.stack!r}: {error}", file=sys.stderr)
+        return 2
+
+    console = sys.stdout
+
+    def trace(line: str) -> None:
+        console.write(f"  {time.strftime('%H:%M:%S')}  {line}\n")
+        console.flush()
+
+    sandbox = Sandbox(
+        program, aws_port=args.aws_port, api_port=args.api_port, on_trace=trace, echo_function_logs=args.verbose
+    )
+    try:
+        sandbox.start()
+    except PortInUseError as error:
+        print(f"sandbox: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        print(f"eda-demo sandbox: stack {args.stack}, {len(program.resources)} resources, "
+              f"ready in {time.monotonic() - started:.1f}s")
+        print(f"Outputs (also in {(sandbox.state_dir / 'outputs.json').relative_to(PROJECT_DIR)}):")
+        print(json.dumps(sandbox.outputs, indent=2))
+        print(
+            f"\nTry:\n  export API={sandbox.api_url}\n"
+            f"  curl -X POST $API/order -d '{{\"id\":101,\"amount\":100}}'\n"
+            f"  curl $API/order/101\n"
+            f"  aws --endpoint-url {sandbox.endpoint_url} dynamodb scan "
+            f"--table-name {sandbox.outputs['orders_table_name']}\n"
+            "Emails go to .sandbox/outbox.jsonl. Ctrl-C stops.\n",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nsandbox: stopping", flush=True)
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""Deliver rule targets the way EventBridge and Lambda do: asynchronously, at least once.
+
+moto matches events to rules and writes log-group, SQS and archive targets itself; for Lambda
+and Step Functions targets (which moto cannot invoke) the rule hands the event to
+:class:`Dispatcher`. Delivery honours each target's retry policy and dead-letter queue as the
+program declares them; a Lambda target is then invoked asynchronously with Lambda's own retries
+and its on-failure destination. Back-off delays are the real ones scaled down
+(``delay_scale``) so a sandbox run takes seconds, not hours.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.events.models import EventsBackend, Rule
+from moto.sqs.models import sqs_backends
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from sandbox.functions import FunctionRuntime
+
+log = logging.getLogger("sandbox.delivery")
+ARCHIVE_RULE_PREFIX = "Events-Archive-"
+#: EventBridge's first retry comes after about a second and backs off exponentially.
+FIRST_RETRY_SECONDS = 1.0
+#: Lambda retries a failed asynchronous invocation after about one minute, then two.
+LAMBDA_RETRY_SECONDS = 60.0
+
+
+class DeliveryError(Exception):
+    """A target could not be reached (EventBridge retries this, then dead-letters)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        """An error with EventBridge's error code."""
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Delivery:
+    """One event on its way to one target of one rule."""
+
+    rule_arn: str
+    rule_name: str
+    target: dict[str, Any]
+    event: dict[str, Any]
+    first_attempt: float
+
+
+def _iso_time(event: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(event)
+    out.pop("ingestion-time", None)
+    if isinstance(out.get("time"), (int, float)):
+        out["time"] = datetime.fromtimestamp(out["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
+
+
+class Dispatcher:
+    """Delivers events to Lambda and Step Functions targets, with retries and dead-letter queues."""
+
+    def __init__(
+        self,
+        functions: FunctionRuntime,
+        account_id: str,
+        region: str,
+        *,
+        delay_scale: float = 0.01,
+        workers: int = 8,
+        on_trace: Callable[[str], None] | None = None,
+    ) -> None:
+        """A dispatcher invoking ``functions``; ``delay_scale`` shrinks every back-off delay."""
+        self.functions = functions
+        self.account_id = account_id
+        self.region = region
+        self.delay_scale = delay_scale
+        self.on_trace = on_trace or (lambda line: None)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery")
+        self._pending = 0
+        self._cond = threading.Condition()
+        self._local = threading.local()
+        #: Test seam: ``{target ARN: callable(event) -> None}``, raising DeliveryError to refuse.
+        self.target_faults: dict[str, Callable[[dict[str, Any]], None]] = {}
+        #: Test seam: callable(entry) -> error code or None, consulted for every PutEvents entry.
+        self.put_events_fault: Callable[[dict[str, Any]], str | None] | None = None
+        self.stats: dict[str, int] = {"delivered": 0, "retried": 0, "dead_lettered": 0, "function_errors": 0}
+        self._original_send: Any = None
+        self._original_put_events: Any = None
+
+    # --- moto hooks ---------------------------------------------------------------------------
+    def install(self) -> None:
+        """Route moto's rule targets through this dispatcher (undone by :meth:`uninstall`)."""
+        self._original_send = Rule.send_to_targets
+        self._original_put_events = EventsBackend.put_events
+        dispatcher = self
+
+        def send_to_targets(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> None:
+            dispatcher._route(rule, event, transform_input)
+
+        def put_events(backend: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return dispatcher._put_events(backend, events)
+
+        Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+        EventsBackend.put_events = put_events  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        """Give moto its own behaviour back and stop the workers."""
+        if self._original_send is not None:
+            Rule.send_to_targets = self._original_send  # type: ignore[method-assign]
+            EventsBackend.put_events = self._original_put_events  # type: ignore[method-assign]
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _put_events(self, backend: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        accepted, results = [], []
+        for entry in events:
+            code = self.put_events_fault(entry) if self.put_events_fault else None
+            if code:
+                results.append({"ErrorCode": code, "ErrorMessage": "injected by the sandbox"})
+                continue
+            accepted.append(entry)
+            results.append(None)
+        entries: list[dict[str, Any]] = []
+        for entry in accepted:
+            self._local.matched = []
+            outcome = self._original_put_events(backend, [entry])[0]
+            entries.append(outcome)
+            if "EventId" in outcome:
+                self._trace(entry, self._local.matched)
+        it = iter(entries)
+        return [r if r is not None else next(it) for r in results]
+
+    def _trace(self, entry: dict[str, Any], rules: list[str]) -> None:
+        try:
+            detail = json.loads(entry.get("Detail") or "{}")
+        except ValueError:
+            detail = {}
+        order = detail.get("id", "?") if isinstance(detail, dict) else "?"
+        receivers = ", ".join(rules) if rules else "no rule matched"
+        self.on_trace(f"{entry.get('DetailType')} from {entry.get('Source')} (order {order}) -> {receivers}")
+
+    def _route(self, rule: Rule, event: dict[str, Any], transform_input: bool) -> None:
+        if not rule.event_pattern.matches_event(event):
+            return
+        if not rule.name.startswith(ARCHIVE_RULE_PREFIX):
+            getattr(self._local, "matched", []).append(rule.name)
+        native, ours = [], []
+        for target in rule.targets:
+            service = target["Arn"].split(":")[2]
+            (ours if service in ("lambda", "states") else native).append(target)
+        if native:
+            shallow = copy.copy(rule)
+            shallow.targets = native
+            self._original_send(shallow, event, transform_input)
+        for target in ours:
+            self.submit(Delivery(rule.arn, rule.name, target, _iso_time(event), time.monotonic()))
+
+    # --- delivery -----------------------------------------------------------------------------
+    def submit(self, delivery: Delivery, delay: float = 0.0) -> None:
+        """Queue one delivery attempt after ``delay`` seconds."""
+        with self._cond:
+            self._pending += 1
+        self._pool.submit(self._attempt, delivery, delay, 0)
+
+    def _done(self) -> None:
+        with self._cond:
+            self._pending -= 1
+            self._cond.notify_all()
+
+    @property
+    def pending(self) -> int:
+        """Deliveries and invocations not finished yet (retries included)."""
+        with self._cond:
+            return self._pending
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until nothing is pending, or ``timeout`` seconds pass."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def _attempt(self, delivery: Delivery, delay: float, attempt: int) -> None:
+        try:
+            if delay:
+                time.sleep(delay)
+            policy = delivery.target.get("RetryPolicy") or {}
+            max_retries = int(policy.get("MaximumRetryAttempts", 185))
+            max_age = float(policy.get("MaximumEventAgeInSeconds", 86400))
+            try:
+                self._deliver(delivery)
+                self.stats["delivered"] += 1
+                return
+            except DeliveryError as error:
+                age = (time.monotonic() - delivery.first_attempt) / max(self.delay_scale, 1e-9)
+                if attempt < max_retries and age < max_age:
+                    self.stats["retried"] += 1
+                    wait = FIRST_RETRY_SECONDS * (2**attempt) * self.delay_scale
+                    log.info("retrying %s for rule %s (%s)", delivery.target["Arn"], delivery.rule_name, error)
+                    with self._cond:
+                        self._pending += 1
+                    self._pool.submit(self._attempt, delivery, wait, attempt + 1)
+                    return
+                self._dead_letter(delivery, error.code, str(error))
+        except Exception:  # a bug of the sandbox itself must not kill the worker silently
+            log.exception("sandbox delivery failed")
+        finally:
+            self._done()
+
+    def _deliver(self, delivery: Delivery) -> None:
+        arn = delivery.target["Arn"]
+        fault = self.target_faults.get(arn)
+        if fault is not None:
+            fault(delivery.event)
+        service = arn.split(":")[2]
+        if service == "lambda":
+            if arn not in self.functions.functions:
+                raise DeliveryError("ResourceNotFoundException", f"Function not found: {arn}")
+            # Lambda accepted the asynchronous invocation: EventBridge's part is done.
+            with self._cond:
+                self._pending += 1
+            self._pool.submit(self._invoke_async, arn, delivery.event, 0.0, 0)
+        elif service == "states":
+            backend = stepfunctions_parser_backends[self.account_id][self.region]
+            try:
+                backend.start_execution(arn, name=str(uuid.uuid4()), execution_input=json.dumps(delivery.event))
+            except Exception as error:  # moto raises its own StateMachineDoesNotExist etc.
+                raise DeliveryError(type(error).__name__, str(error)) from error
+        else:
+            raise DeliveryError("UnsupportedTarget", f"the sandbox cannot deliver to {arn}")
+
+    def _dead_letter(self, delivery: Delivery, code: str, message: str) -> None:
+        dlq = (delivery.target.get("DeadLetterConfig") or {}).get("Arn")
+        self.stats["dead_lettered"] += 1
+        if not dlq:
+            log.error("event %s for %s dropped after retries: no dead-letter queue", delivery.event["id"], code)
+            return
+        attributes = {
+            "RULE_ARN": delivery.rule_arn,
+            "TARGET_ARN": delivery.target["Arn"],
+            "ERROR_CODE": code,
+            "ERROR_MESSAGE": message[:256],
+        }
+        self._send_to_queue(dlq, json.dumps(delivery.event), attributes)
+        self.on_trace(
+            f"{delivery.event.get('detail-type')} (order {delivery.event.get('detail', {}).get('id', '?')}) "
+            f"-> dead-letter queue of {delivery.rule_name}: {code}"
+        )
+
+    def _send_to_queue(self, queue_arn: str, body: str, attributes: dict[str, str]) -> None:
+        name = queue_arn.split(":")[-1]
+        backend = sqs_backends[self.account_id][self.region]
+        backend.send_message(
+            name,
+            body,
+            message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        )
+
+    # --- Lambda asynchronous invocation ----------------------------------------------------
+    def _invoke_async(self, arn: str, event: dict[str, Any], delay: float, attempt: int) -> None:
+        try:
+            if delay:
+                time.sleep(delay)
+            fn = self.functions.functions[arn]
+            try:
+                self.functions.invoke(arn, event)
+                return
+            except Exception as error:
+                self.stats["function_errors"] += 1
+                if attempt < fn.async_retries:
+                    log.warning("%s failed (%s); Lambda retries it", fn.name, error)
+                    with self._cond:
+                        self._pending += 1
+                    wait = LAMBDA_RETRY_SECONDS * (attempt + 1) * self.delay_scale
+                    self._pool.submit(self._invoke_async, arn, event, wait, attempt + 1)
+                    return
+                self._on_failure(fn.name, fn.arn, fn.on_failure_arn, event, error, attempt + 1)
+        except Exception:
+            log.exception("sandbox invocation failed")
+        finally:
+            self._done()
+
+    def _on_failure(
+        self, name: str, arn: str, destination: str | None, event: dict[str, Any], error: Exception, count: int
+    ) -> None:
+        if destination is None:
+            log.error("%s failed %d times; no on-failure destination: event %s lost", name, count, event.get("id"))
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"{arn}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": count,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "stackTrace": traceback.format_exception(error)[-3:],
+            },
+        }
+        self._send_to_queue(destination, json.dumps(record, default=str), {})
+        self.stats["dead_lettered"] += 1
+        self.on_trace(
+            f"{event.get('detail-type')} (order {event.get('detail', {}).get('id', '?')}) "
+            f"-> on-failure destination of {name} after {count} attempts: {error}"
+        )

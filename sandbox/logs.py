@@ -1,0 +1,97 @@
+"""Send what each function prints to its own log group on the endpoint, as Lambda does.
+
+The handlers log with Powertools (structured JSON on stdout) and emit metrics as EMF lines on
+stdout. While the sandbox runs, ``sys.stdout`` is a router: a line written by a thread that is
+running a function goes to that function's log group (``aws logs filter-log-events`` finds it);
+anything else goes to the console.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+import time
+import uuid
+from typing import Any, TextIO
+
+from moto.logs.models import logs_backends
+
+_current = threading.local()
+
+
+def current_log_group() -> str | None:
+    """The log group of the function this thread is running, if any."""
+    return getattr(_current, "group", None)
+
+
+class FunctionScope:
+    """Marks this thread as running a function whose output goes to ``group``."""
+
+    def __init__(self, group: str) -> None:
+        """Scope for one invocation."""
+        self.group = group
+
+    def __enter__(self) -> None:
+        """Route this thread's output to the function's group."""
+        self.previous = current_log_group()
+        _current.group = self.group
+
+    def __exit__(self, *exc: object) -> None:
+        """Restore the previous routing."""
+        _current.group = self.previous
+
+
+class LogRouter(io.TextIOBase):
+    """A ``sys.stdout`` replacement writing function output to CloudWatch Logs (moto)."""
+
+    def __init__(self, console: TextIO, account_id: str, region: str, echo: bool = False) -> None:
+        """Route to moto's logs backend of ``account_id``/``region``; ``echo`` also prints."""
+        self.console = console
+        self.account_id = account_id
+        self.region = region
+        self.echo = echo
+        self._streams: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        """Write ``text`` to the current function's log group, or to the console."""
+        group = current_log_group()
+        if group is None or self.echo:
+            self.console.write(text)
+        if group is not None:
+            lines = [line for line in text.splitlines() if line.strip()]
+            if lines:
+                self._put(group, lines)
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the console."""
+        self.console.flush()
+
+    def _put(self, group: str, lines: list[str]) -> None:
+        backend: Any = logs_backends[self.account_id][self.region]
+        with self._lock:
+            stream = self._streams.get(group)
+            try:
+                if stream is None:
+                    stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+                    backend.create_log_stream(group, stream)
+                    self._streams[group] = stream
+                now = int(time.time() * 1000)
+                backend.put_log_events(group, stream, [{"timestamp": now, "message": line} for line in lines])
+            except Exception:  # the group may not exist (a function without one): keep the line visible
+                self.console.write("\n".join(lines) + "\n")
+
+
+def install(account_id: str, region: str, echo: bool = False) -> LogRouter:
+    """Replace ``sys.stdout`` with a router (call :func:`uninstall` with the result to undo)."""
+    router = LogRouter(sys.stdout, account_id, region, echo)
+    sys.stdout = router
+    return router
+
+
+def uninstall(router: LogRouter) -> None:
+    """Put the console back."""
+    if sys.stdout is router:
+        sys.stdout = router.console

@@ -1,0 +1,256 @@
+"""The sandbox: this program, deployed on an in-process AWS endpoint, with its API served locally."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from moto.core.config import default_user_config
+from moto.moto_api._internal import moto_api_backend
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.sns.models import SNSBackend
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from sandbox import logs as function_logs
+from sandbox.api import ApiServer
+from sandbox.delivery import Dispatcher
+from sandbox.deploy import client, deploy
+from sandbox.functions import FunctionRuntime
+from sandbox.program import PROJECT_DIR, Program
+
+log = logging.getLogger("sandbox")
+HOST = "127.0.0.1"
+_ACTIVE_LOCK = threading.Lock()
+
+
+class PortInUseError(RuntimeError):
+    """A port the sandbox needs is taken."""
+
+
+def _check_port(port: int, what: str) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise PortInUseError(
+                f"port {port} on {HOST} is in use, so the {what} cannot start there; "
+                f"stop what uses it or choose another port (make sandbox {_port_variable(what)}=...)"
+            ) from None
+
+
+def _port_variable(what: str) -> str:
+    return "API_PORT" if "API" in what else "AWS_PORT"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+class Sandbox:
+    """Run the program offline: an AWS endpoint, its resources, its functions and its API.
+
+    Use as a context manager. Ports 0 pick free ports (tests). Only one sandbox runs per
+    process at a time: moto's backends are process-wide.
+    """
+
+    def __init__(
+        self,
+        program: Program,
+        *,
+        aws_port: int = 4566,
+        api_port: int = 3000,
+        state_dir: Path = PROJECT_DIR / ".sandbox",
+        delay_scale: float = 0.01,
+        on_trace: Callable[[str], None] | None = None,
+        echo_function_logs: bool = False,
+    ) -> None:
+        """Prepare (but do not start) a sandbox of ``program``."""
+        self.program = program
+        self.aws_port = aws_port
+        self.api_port = api_port
+        self.state_dir = state_dir
+        self.delay_scale = delay_scale
+        self.echo_function_logs = echo_function_logs
+        self._router: function_logs.LogRouter | None = None
+        self.on_trace = on_trace or (lambda line: log.info("%s", line))
+        self.outbox: list[dict[str, Any]] = []
+        self._outbox_lock = threading.Lock()
+        self._moto: ThreadedMotoServer | None = None
+        self._api: ApiServer | None = None
+        self._api_thread: threading.Thread | None = None
+        self._saved: dict[str, Any] = {}
+        self.outputs: dict[str, Any] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        """Start; stop on exit."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop."""
+        self.stop()
+
+    def start(self) -> None:
+        """Start the endpoint, create the program's resources, load the functions, serve the API."""
+        if not _ACTIVE_LOCK.acquire(blocking=False):
+            raise RuntimeError("another sandbox is running in this process")
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        _check_port(self.aws_port, "AWS endpoint")
+        _check_port(self.api_port, "API")
+        aws_port = self.aws_port or _free_port()
+        # The endpoint's request log would drown the event trace.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
+        self._moto.start()
+        self.aws_port = self._moto.get_host_and_port()[1]
+        self.endpoint_url = f"http://{HOST}:{self.aws_port}"
+        # State lives in memory and starts empty each run.
+        moto_api_backend.reset()
+        # moto's Step Functions executes definitions only when asked to; its putEvents task
+        # calls the server on MOTO_PORT.
+        self._saved = {
+            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
+            "MOTO_PORT": os.environ.get("MOTO_PORT"),
+        }
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        os.environ["MOTO_PORT"] = str(self.aws_port)
+
+        self.functions = FunctionRuntime(self.program, self.endpoint_url)
+        self.dispatcher = Dispatcher(
+            self.functions,
+            self.program.account_id,
+            self.program.region,
+            delay_scale=self.delay_scale,
+            on_trace=self.on_trace,
+        )
+        self.dispatcher.install()
+        self._install_outbox()
+        deploy(self.program, self.endpoint_url)
+        # Functions print to their own log groups from their cold start on.
+        self._router = function_logs.install(self.program.account_id, self.program.region, self.echo_function_logs)
+        self.functions.load_all()
+
+        self._api = ApiServer(self.program, self.functions, HOST, self.api_port)
+        self.api_url = self._api.url
+        self._api_thread = threading.Thread(target=self._api.serve_forever, name="sandbox-api", daemon=True)
+        self._api_thread.start()
+
+        self.outputs = {**self.program.outputs, "api_url": self.api_url}
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "outputs.json").write_text(json.dumps(self.outputs, indent=2) + "\n")
+        (self.state_dir / "outbox.jsonl").write_text("")
+
+    def stop(self) -> None:
+        """Stop serving, put moto back as it was, release the ports."""
+        try:
+            if self._api is not None:
+                self._api.shutdown()
+                self._api = None
+            if getattr(self, "dispatcher", None) is not None:
+                self.dispatcher.uninstall()
+            self._uninstall_outbox()
+            if self._router is not None:
+                function_logs.uninstall(self._router)
+                self._router = None
+            if self._moto is not None:
+                self._moto.stop()
+                self._moto = None
+            if self._saved:
+                default_user_config["stepfunctions"] = self._saved["stepfunctions"]
+                if self._saved["MOTO_PORT"] is None:
+                    os.environ.pop("MOTO_PORT", None)
+                else:
+                    os.environ["MOTO_PORT"] = self._saved["MOTO_PORT"]
+                self._saved = {}
+        finally:
+            if _ACTIVE_LOCK.locked():
+                _ACTIVE_LOCK.release()
+
+    # --- the notification outbox --------------------------------------------------------------
+    def _install_outbox(self) -> None:
+        original = SNSBackend.publish
+        sandbox = self
+
+        def publish(backend: SNSBackend, message: str, arn: str | None, *args: Any, **kwargs: Any) -> str:
+            message_id = original(backend, message, arn, *args, **kwargs)
+            sandbox._record_email(backend, arn, message, kwargs.get("subject"), kwargs.get("message_attributes"))
+            return message_id
+
+        self._original_publish = original
+        SNSBackend.publish = publish  # type: ignore[method-assign]
+
+    def _uninstall_outbox(self) -> None:
+        original = getattr(self, "_original_publish", None)
+        if original is not None:
+            SNSBackend.publish = original  # type: ignore[method-assign]
+            self._original_publish = None
+
+    def _record_email(
+        self, backend: SNSBackend, arn: str | None, message: str, subject: str | None, attributes: Any
+    ) -> None:
+        recipients = [
+            sub.endpoint
+            for sub in backend.subscriptions.values()
+            if sub.topic.arn == arn and sub.protocol in ("email", "email-json")
+        ]
+        entry = {
+            "topic": arn,
+            "to": recipients or ["(no email subscription: set eda-demo:notificationEmail)"],
+            "subject": subject,
+            "message": message,
+            "attributes": {k: v.get("Value", v.get("StringValue")) for k, v in (attributes or {}).items()},
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        with self._outbox_lock:
+            self.outbox.append(entry)
+            with (self.state_dir / "outbox.jsonl").open("a") as out:
+                out.write(json.dumps(entry) + "\n")
+        self.on_trace(f"email: {subject or message}")
+
+    # --- helpers for callers and tests ----------------------------------------------------------
+    def client(self, service: str) -> Any:
+        """A boto3 client for the sandbox's AWS endpoint."""
+        return client(service, self.endpoint_url, self.program.region)
+
+    def running_executions(self) -> int:
+        """Payment executions still running."""
+        backend = stepfunctions_parser_backends[self.program.account_id][self.program.region]
+        return sum(
+            1
+            for machine in backend.state_machines
+            for execution in machine.executions
+            if execution.exec_status == "RUNNING"
+        )
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no delivery is pending and no execution runs (twice in a row)."""
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            if self.dispatcher.pending == 0 and self.running_executions() == 0:
+                quiet += 1
+                if quiet >= 3:
+                    return True
+            else:
+                quiet = 0
+            self.dispatcher.wait_idle(max(0.0, deadline - time.monotonic()))
+            time.sleep(0.02)
+        return False
