@@ -48,13 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        print(f"eda-demo sandbox: stack {args.stack}, {len(program.resources)} resources, "
-              f"ready in {time.monotonic() - started:.1f}s")
+        print(
+            f"eda-demo sandbox: stack {args.stack}, {len(program.resources)} resources, "
+            f"ready in {time.monotonic() - started:.1f}s"
+        )
         print(f"Outputs (also in {(sandbox.state_dir / 'outputs.json').relative_to(PROJECT_DIR)}):")
         print(json.dumps(sandbox.outputs, indent=2))
         print(
             f"\nTry:\n  export API={sandbox.api_url}\n"
-            f"  curl -X POST $API/order -d '{{\"id\":101,\"amount\":100}}'\n"
+            f'  curl -X POST $API/order -d \'{{"id":101,"amount":100}}\'\n'
             f"  curl $API/order/101\n"
             f"  aws --endpoint-url {sandbox.endpoint_url} dynamodb scan "
             f"--table-name {sandbox.outputs['orders_table_name']}\n"

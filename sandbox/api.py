@@ -120,7 +120,9 @@ class ApiServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         """Route one request: validate as API Gateway would, then invoke the function."""
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
@@ -150,7 +152,13 @@ class ApiServer:
         return status, out_headers, data
 
     def _proxy_event(
-        self, route: Route, params: dict[str, str], method: str, path: str, query: str, headers: dict[str, str],
+        self,
+        route: Route,
+        params: dict[str, str],
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
         body: bytes,
     ) -> dict[str, Any]:
         text = body.decode("utf-8", errors="replace") if body else None
@@ -198,7 +206,7 @@ class ApiServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 log.debug("%s " + format, self.address_string(), *args)
 
         return Handler

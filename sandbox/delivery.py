@@ -109,8 +109,8 @@ class Dispatcher:
         def put_events(backend: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return dispatcher._put_events(backend, events)
 
-        Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
-        EventsBackend.put_events = put_events  # type: ignore[method-assign]
+        Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
+        EventsBackend.put_events = put_events  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         """Give moto its own behaviour back and stop the workers."""
@@ -120,7 +120,8 @@ class Dispatcher:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _put_events(self, backend: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        accepted, results = [], []
+        accepted: list[dict[str, Any]] = []
+        results: list[dict[str, Any] | None] = []
         for entry in events:
             code = self.put_events_fault(entry) if self.put_events_fault else None
             if code:
@@ -148,11 +149,12 @@ class Dispatcher:
         self.on_trace(f"{entry.get('DetailType')} from {entry.get('Source')} (order {order}) -> {receivers}")
 
     def _route(self, rule: Rule, event: dict[str, Any], transform_input: bool) -> None:
-        if not rule.event_pattern.matches_event(event):
+        if not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
             return
         if not rule.name.startswith(ARCHIVE_RULE_PREFIX):
             getattr(self._local, "matched", []).append(rule.name)
-        native, ours = [], []
+        native: list[dict[str, Any]] = []
+        ours: list[dict[str, Any]] = []
         for target in rule.targets:
             service = target["Arn"].split(":")[2]
             (ours if service in ("lambda", "states") else native).append(target)

@@ -81,7 +81,9 @@ def deploy(program: Program, endpoint_url: str) -> None:
     for table in program.of_type("aws:dynamodb/table:Table"):
         dynamodb.create_table(
             TableName=table["name"],
-            AttributeDefinitions=[{"AttributeName": a["name"], "AttributeType": a["type"]} for a in table["attributes"]],
+            AttributeDefinitions=[
+                {"AttributeName": a["name"], "AttributeType": a["type"]} for a in table["attributes"]
+            ],
             KeySchema=[{"AttributeName": table["hashKey"], "KeyType": "HASH"}],
             BillingMode=table.get("billingMode", "PAY_PER_REQUEST"),
             SSESpecification={"Enabled": bool((table.get("serverSideEncryption") or {}).get("enabled"))},
@@ -113,9 +115,7 @@ def deploy(program: Program, endpoint_url: str) -> None:
             loggingConfiguration={
                 "level": logging_config.get("level", "OFF"),
                 "includeExecutionData": bool(logging_config.get("includeExecutionData")),
-                "destinations": [
-                    {"cloudWatchLogsLogGroup": {"logGroupArn": logging_config["logDestination"]}}
-                ]
+                "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": logging_config["logDestination"]}}]
                 if logging_config.get("logDestination")
                 else [],
             },

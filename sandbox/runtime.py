@@ -194,8 +194,8 @@ class Sandbox:
             sandbox._record_email(backend, arn, message, kwargs.get("subject"), kwargs.get("message_attributes"))
             return message_id
 
-        self._original_publish = original
-        SNSBackend.publish = publish  # type: ignore[method-assign]
+        self._original_publish: Any = original
+        SNSBackend.publish = publish  # type: ignore[method-assign,assignment]
 
     def _uninstall_outbox(self) -> None:
         original = getattr(self, "_original_publish", None)
@@ -233,12 +233,13 @@ class Sandbox:
     def running_executions(self) -> int:
         """Payment executions still running."""
         backend = stepfunctions_parser_backends[self.program.account_id][self.program.region]
-        return sum(
-            1
-            for machine in backend.state_machines
-            for execution in machine.executions
-            if execution.exec_status == "RUNNING"
-        )
+        running = 0
+        for machine in backend.state_machines:
+            for execution in machine.executions:
+                status = getattr(execution, "exec_status", None)
+                if status is None or getattr(status, "value", status) == "RUNNING":
+                    running += 1
+        return running
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until no delivery is pending and no execution runs (twice in a row)."""
