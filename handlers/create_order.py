@@ -10,6 +10,7 @@ Environment (required at import): the orders table, the event bus and the metric
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import boto3
@@ -26,6 +27,8 @@ EVENT_BUS_NAME = os.environ[contract.ENV_EVENT_BUS]
 METRICS_NAMESPACE = os.environ[contract.ENV_POWERTOOLS_METRICS_NAMESPACE]
 
 logger = Logger()
+# Retries and redeliveries legitimately emit no business metric; Powertools would warn on each.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 dynamodb = boto3.client("dynamodb")
 events = boto3.client("events")
@@ -60,9 +63,7 @@ def create_order(body: str | None, is_base64_encoded: bool) -> dict[str, Any]:
             publish = outcome is orders.RetryOutcome.RETRY_REPUBLISH
     except order_store.StoreError:
         logger.exception("Could not store order", extra={"order_id": request.id})
-        return error_response(
-            503, f"order {request.id} could not be stored (nothing was published); retry the request"
-        )
+        return error_response(503, f"order {request.id} could not be stored (nothing was published); retry the request")
 
     if publish:
         try:

@@ -46,7 +46,5 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
         )
     except (ClientError, BotoCoreError) as e:
         raise NotificationError(f"could not publish notification {notification.subject!r}: {e}") from e
-    logger.info(
-        "Notification sent", extra={"subject": notification.subject, "message_id": response["MessageId"]}
-    )
+    logger.info("Notification sent", extra={"subject": notification.subject, "message_id": response["MessageId"]})
     return {"messageId": response["MessageId"], "subject": notification.subject}

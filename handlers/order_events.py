@@ -19,9 +19,7 @@ class PublishError(Exception):
     """The event was not accepted by EventBridge; publishing it again may succeed."""
 
 
-def publish_order_event(
-    client: EventBridgeClient, bus_name: str, detail_type: str, detail: dict[str, Any]
-) -> None:
+def publish_order_event(client: EventBridgeClient, bus_name: str, detail_type: str, detail: dict[str, Any]) -> None:
     """Put one ``order-service`` event on ``bus_name``, raising ``PublishError`` if it is not taken."""
     try:
         response = client.put_events(
@@ -39,6 +37,4 @@ def publish_order_event(
     # PutEvents answers 200 even when an entry is rejected; the count is the only signal.
     if response.get("FailedEntryCount", 0):
         entry = response.get("Entries", [{}])[0]
-        raise PublishError(
-            f"EventBridge rejected {detail_type}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
-        )
+        raise PublishError(f"EventBridge rejected {detail_type}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}")

@@ -182,9 +182,7 @@ def payment_transition(source: Any, detail_type: Any, detail: Any) -> PaymentTra
     """Read the order transition out of a payment-service event, or raise ``IgnoredEventError``."""
     if source != contract.PAYMENT_SERVICE:
         raise IgnoredEventError(f"unexpected source {source!r}")
-    target = (
-        contract.PAYMENT_OUTCOME_TO_ORDER_STATUS.get(detail_type) if isinstance(detail_type, str) else None
-    )
+    target = contract.PAYMENT_OUTCOME_TO_ORDER_STATUS.get(detail_type) if isinstance(detail_type, str) else None
     if target is None:
         raise IgnoredEventError(f"unknown detail-type {detail_type!r}")
     if not isinstance(detail, dict) or "id" not in detail:

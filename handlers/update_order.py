@@ -18,6 +18,7 @@ Environment (required at import): the orders table, the event bus and the metric
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import boto3
@@ -33,6 +34,8 @@ EVENT_BUS_NAME = os.environ[contract.ENV_EVENT_BUS]
 METRICS_NAMESPACE = os.environ[contract.ENV_POWERTOOLS_METRICS_NAMESPACE]
 
 logger = Logger()
+# Retries and redeliveries legitimately emit no business metric; Powertools would warn on each.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 dynamodb = boto3.client("dynamodb")
 events = boto3.client("events")

@@ -9,6 +9,7 @@ anything else goes to the console.
 from __future__ import annotations
 
 import io
+import logging
 import sys
 import threading
 import time
@@ -84,14 +85,34 @@ class LogRouter(io.TextIOBase):
                 self.console.write("\n".join(lines) + "\n")
 
 
+_ROUTER: LogRouter | None = None
+
+
 def install(account_id: str, region: str, echo: bool = False) -> LogRouter:
-    """Replace ``sys.stdout`` with a router (call :func:`uninstall` with the result to undo)."""
-    router = LogRouter(sys.stdout, account_id, region, echo)
-    sys.stdout = router
-    return router
+    """Make ``sys.stdout`` the process's router (call :func:`uninstall` with the result to undo).
+
+    One router serves the whole process: Powertools keeps the stream its logger was created
+    with, so a later sandbox must find the same object there.
+    """
+    global _ROUTER
+    console = sys.stdout.console if isinstance(sys.stdout, LogRouter) else sys.stdout
+    if _ROUTER is None:
+        _ROUTER = LogRouter(console, account_id, region, echo)
+    _ROUTER.console, _ROUTER.account_id, _ROUTER.region, _ROUTER.echo = console, account_id, region, echo
+    _ROUTER._streams.clear()
+    sys.stdout = _ROUTER
+    return _ROUTER
+
+
+def adopt_loggers(names: set[str], router: LogRouter) -> None:
+    """Point the stream handlers of these (Powertools service) loggers at ``router``."""
+    for name in names:
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is not router:
+                handler.setStream(router)
 
 
 def uninstall(router: LogRouter) -> None:
-    """Put the console back."""
+    """Put the console back (the router passes everything to the console from now on)."""
     if sys.stdout is router:
         sys.stdout = router.console

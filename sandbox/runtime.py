@@ -147,6 +147,13 @@ class Sandbox:
         # Functions print to their own log groups from their cold start on.
         self._router = function_logs.install(self.program.account_id, self.program.region, self.echo_function_logs)
         self.functions.load_all()
+        function_logs.adopt_loggers(
+            {
+                fn.environment.get("POWERTOOLS_SERVICE_NAME", "service_undefined")
+                for fn in self.functions.functions.values()
+            },
+            self._router,
+        )
 
         self._api = ApiServer(self.program, self.functions, HOST, self.api_port)
         self.api_url = self._api.url

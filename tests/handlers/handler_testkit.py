@@ -165,9 +165,9 @@ def _create_world() -> FakeAws:
     )
     sqs = boto3.client("sqs", region_name=REGION)
     events_queue_url = sqs.create_queue(QueueName="published-order-events")["QueueUrl"]
-    events_queue_arn = sqs.get_queue_attributes(QueueUrl=events_queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    events_queue_arn = sqs.get_queue_attributes(QueueUrl=events_queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     events = boto3.client("events", region_name=REGION)
     events.create_event_bus(Name=BUS_NAME)
     # Capture what order-service really put on the custom bus (moto delivers to SQS targets).
@@ -184,9 +184,9 @@ def _create_world() -> FakeAws:
     sns = boto3.client("sns", region_name=REGION)
     topic_arn = sns.create_topic(Name="order-notifications")["TopicArn"]
     notifications_queue_url = sqs.create_queue(QueueName="notifications")["QueueUrl"]
-    notifications_queue_arn = sqs.get_queue_attributes(
-        QueueUrl=notifications_queue_url, AttributeNames=["QueueArn"]
-    )["Attributes"]["QueueArn"]
+    notifications_queue_arn = sqs.get_queue_attributes(QueueUrl=notifications_queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=notifications_queue_arn)
     return FakeAws(
         dynamodb=dynamodb,

@@ -284,9 +284,7 @@ def test_dynamodb_failure_is_a_json_503_and_nothing_is_published(
 ) -> None:
     # GIVEN DynamoDB fails
     def put_item(**kwargs: Any) -> dict[str, Any]:
-        raise ClientError(
-            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "busy"}}, "PutItem"
-        )
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "busy"}}, "PutItem")
 
     monkeypatch.setattr(create_order.dynamodb, "put_item", put_item)
     # WHEN the order is posted

@@ -1,0 +1,120 @@
+"""Helpers shared by the Pulumi-side tests: a recording mock monitor and policy-document readers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import MockMonitor
+
+from sandbox.program import DeclaredResource, Program, ProviderMocks
+
+PROJECT = "eda-demo"
+REGION = "us-east-1"
+
+# The original design's four rule patterns, verbatim (the reference spec; never derived from code).
+SEED_PATTERNS: dict[str, str] = {
+    "cw-catch-all": '{"source":[{"exists":true}]}',
+    "payment-service-filtering-orders": '{"source":["order-service"],"detail-type":["OrderCreated"]}',
+    "order-service-filtering-payments": '{"source":["payment-service"]}',
+    "notification-service": '{"source":["order-service","payment-service"]}',
+}
+
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+EVENT_BUS = "aws:cloudwatch/eventBus:EventBus"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+FUNCTION = "aws:lambda/function:Function"
+PERMISSION = "aws:lambda/permission:Permission"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+TABLE = "aws:dynamodb/table:Table"
+REST_API = "aws:apigateway/restApi:RestApi"
+METHOD = "aws:apigateway/method:Method"
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, plus what each component passed to ``register_outputs``."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registered_outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def install_mocks(stack: str = "dev") -> RecordingMonitor:
+    """Point the Pulumi runtime at fresh provider mocks (as ``sandbox.program.evaluate`` does)."""
+    mocks = ProviderMocks(stack, REGION)
+    monitor = RecordingMonitor(mocks)
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    return monitor
+
+
+def one(resources: Iterable[DeclaredResource]) -> DeclaredResource:
+    """The single element of ``resources`` (fails loudly on zero or several)."""
+    found = list(resources)
+    assert len(found) == 1, f"expected exactly one resource, got {[r.name for r in found]}"
+    return found[0]
+
+
+def as_list(value: Any) -> list[Any]:
+    """IAM lets ``Action``/``Resource``/principals be a string or a list."""
+    return list(value) if isinstance(value, list) else [value]
+
+
+def allowed_pairs(policy: str | dict[str, Any]) -> set[tuple[str, str]]:
+    """Every (action, resource) pair a policy document allows."""
+    doc = json.loads(policy) if isinstance(policy, str) else policy
+    pairs: set[tuple[str, str]] = set()
+    for stmt in as_list(doc["Statement"]):
+        assert stmt["Effect"] == "Allow", f"unexpected statement {stmt}"
+        assert "NotAction" not in stmt and "NotResource" not in stmt, f"unexpected negation in {stmt}"
+        pairs |= {(a, r) for a in as_list(stmt["Action"]) for r in as_list(stmt["Resource"])}
+    return pairs
+
+
+def trusted_services(assume_role_policy: str) -> set[str]:
+    """Service principals a role's trust policy lets assume it."""
+    doc = json.loads(assume_role_policy)
+    services: set[str] = set()
+    for stmt in as_list(doc["Statement"]):
+        assert stmt["Effect"] == "Allow" and stmt["Action"] == "sts:AssumeRole", stmt
+        assert set(stmt["Principal"]) == {"Service"}, stmt
+        services |= set(as_list(stmt["Principal"]["Service"]))
+    return services
+
+
+def policies_of_role(program: Program, role: DeclaredResource) -> list[DeclaredResource]:
+    """Inline policies attached to ``role`` (``RolePolicy.role`` is the role's id, i.e. its name)."""
+    return [p for p in program.of_type(ROLE_POLICY) if p["role"] in (role.id, role["name"])]
+
+
+def function_by_handler(program: Program, handler: str) -> DeclaredResource:
+    """The one function running ``handler``."""
+    return one(program.find(FUNCTION, handler=handler))
+
+
+def function_log_group(program: Program, function: DeclaredResource) -> DeclaredResource:
+    """The log group a function writes to (its ``loggingConfig.logGroup``)."""
+    return one(program.find(LOG_GROUP, name=function["loggingConfig"]["logGroup"]))
+
+
+def rule_named(program: Program, seed_name: str) -> DeclaredResource:
+    """The rule the original design calls ``seed_name``."""
+    return program.named(f"{seed_name}-rule")
+
+
+def target_of(program: Program, rule: DeclaredResource) -> DeclaredResource:
+    """The one target of ``rule``."""
+    return one(program.find(EVENT_TARGET, rule=rule["name"]))

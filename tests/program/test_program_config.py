@@ -1,0 +1,215 @@
+"""Every config key reaches the resource it configures; a bad value stops the program, naming the key."""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import pytest
+from program_testkit import (
+    FUNCTION,
+    LOG_GROUP,
+    METHOD,
+    STATE_MACHINE,
+    SUBSCRIPTION,
+    TABLE,
+    one,
+)
+
+from components.settings import ConfigError
+from sandbox.program import Program, evaluate
+
+KEY = "eda-demo:{}".format
+LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
+
+
+@functools.cache
+def _dev_with(**overrides: str) -> Program:
+    """The dev stack with some config keys overridden (cached: each variant is evaluated once)."""
+    return evaluate("dev", overrides={KEY(k): v for k, v in overrides.items()})
+
+
+def _threshold(program: Program) -> float:
+    definition = json.loads(one(program.of_type(STATE_MACHINE))["definition"])
+    (choice,) = definition["States"]["isFraud"]["Choices"]
+    return choice["NumericGreaterThan"]
+
+
+def test_fraud_threshold_reaches_the_choice_state(dev_program: Program) -> None:
+    # GIVEN the default threshold and a stack that sets 100, then 250.5
+    # WHEN the fraud check of each definition is read
+    # THEN it compares the amount with that stack's threshold
+    assert _threshold(dev_program) == 500
+    assert _threshold(_dev_with(fraudThreshold="100")) == 100
+    assert _threshold(_dev_with(fraudThreshold="250.5")) == 250.5
+
+
+def test_express_workflow_type_logs_everything(dev_program: Program) -> None:
+    # GIVEN the default (STANDARD) stack and an EXPRESS one
+    standard = one(dev_program.of_type(STATE_MACHINE))
+    express = one(_dev_with(paymentWorkflowType="EXPRESS").of_type(STATE_MACHINE))
+    # WHEN their type and log level are read
+    # THEN EXPRESS (no execution history) logs ALL, STANDARD only errors
+    assert (standard["type"], standard["loggingConfiguration"]["level"]) == ("STANDARD", "ERROR")
+    assert (express["type"], express["loggingConfiguration"]["level"]) == ("EXPRESS", "ALL")
+
+
+def test_log_retention_reaches_every_log_group(dev_program: Program) -> None:
+    # GIVEN a stack keeping logs 30 days
+    program = _dev_with(logRetentionDays="30")
+    # WHEN every log group's retention is read
+    retention = {g["name"]: g["retentionInDays"] for g in program.of_type(LOG_GROUP)}
+    # THEN all seven groups (catch-all, 4 functions, API access, workflow) keep 30 days
+    assert len(retention) == 7
+    assert set(retention.values()) == {30}
+    assert {g["retentionInDays"] for g in dev_program.of_type(LOG_GROUP)} == {14}
+
+
+def _email_subscriptions(program: Program, topic_arn: str) -> list[tuple[str, str]]:
+    return [(s["protocol"], s["endpoint"]) for s in program.find(SUBSCRIPTION, topic=topic_arn)]
+
+
+def test_notification_email_subscribes_only_when_set(dev_program: Program) -> None:
+    # GIVEN the dev stack (no email) and one with a notification email
+    program = _dev_with(notificationEmail="orders@example.com")
+    # WHEN the subscriptions of the notification topic are read
+    # THEN there is none without an email, and exactly that email with one
+    assert _email_subscriptions(dev_program, dev_program.outputs["notification_topic_arn"]) == []
+    assert _email_subscriptions(program, program.outputs["notification_topic_arn"]) == [("email", "orders@example.com")]
+    # AND the ops topic is untouched by it
+    assert _email_subscriptions(program, program.outputs["ops_topic_arn"]) == []
+
+
+def test_alarm_email_subscribes_the_ops_topic_only_when_set(dev_program: Program) -> None:
+    # GIVEN the dev stack (no alarm email) and one with an alarm email
+    program = _dev_with(alarmEmail="ops@example.com")
+    # WHEN the subscriptions of the ops topic are read
+    # THEN there is none without it, and exactly that email with it
+    assert _email_subscriptions(dev_program, dev_program.outputs["ops_topic_arn"]) == []
+    assert _email_subscriptions(program, program.outputs["ops_topic_arn"]) == [("email", "ops@example.com")]
+    assert _email_subscriptions(program, program.outputs["notification_topic_arn"]) == []
+
+
+def test_default_layer_is_the_regions_public_powertools_layer(dev_program: Program) -> None:
+    # GIVEN the dev stack (us-east-1) and the same stack in eu-west-1, no layer configured
+    eu = evaluate("dev", overrides={"aws:region": "eu-west-1"})
+    # WHEN the layers of every function are read
+    # THEN each function has exactly the public arm64 python3.12 Powertools v3 layer of its region
+    assert {tuple(f["layers"]) for f in dev_program.of_type(FUNCTION)} == {(LAYER.format(region="us-east-1"),)}
+    assert {tuple(f["layers"]) for f in eu.of_type(FUNCTION)} == {(LAYER.format(region="eu-west-1"),)}
+    assert len(eu.of_type(FUNCTION)) == 4
+
+
+def test_configured_layer_reaches_all_four_functions() -> None:
+    # GIVEN a stack with its own layer
+    layer = "arn:aws:lambda:us-east-1:111122223333:layer:my-powertools:3"
+    program = _dev_with(powertoolsLayerArn=layer)
+    # WHEN the layers of every function are read
+    layers = [f["layers"] for f in program.of_type(FUNCTION)]
+    # THEN all four use that layer only
+    assert layers == [[layer]] * 4
+
+
+def test_api_throttling_reaches_the_stage_settings(dev_program: Program) -> None:
+    # GIVEN the default stack and one throttled to 20 rps, burst 40
+    program = _dev_with(apiThrottleRate="20", apiThrottleBurst="40")
+    # WHEN the stage's method settings are read
+    settings = one(program.of_type("aws:apigateway/methodSettings:MethodSettings"))
+    default = one(dev_program.of_type("aws:apigateway/methodSettings:MethodSettings"))["settings"]
+    # THEN every method of the stage is throttled with those values
+    assert settings["methodPath"] == "*/*"
+    assert (settings["settings"]["throttlingRateLimit"], settings["settings"]["throttlingBurstLimit"]) == (20, 40)
+    assert (default["throttlingRateLimit"], default["throttlingBurstLimit"]) == (50, 100)
+
+
+def _auth(program: Program) -> dict[str, tuple[str, bool]]:
+    return {m["httpMethod"]: (m["authorization"], m.get("apiKeyRequired", False)) for m in program.of_type(METHOD)}
+
+
+USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
+
+
+def test_api_auth_none_is_public(dev_program: Program) -> None:
+    # GIVEN the default stack
+    # WHEN its methods are read
+    # THEN both are public, as in the original, with no usage plan
+    assert _auth(dev_program) == {"POST": ("NONE", False), "GET": ("NONE", False)}
+    assert dev_program.of_type(USAGE_PLAN) == []
+
+
+def test_api_auth_aws_iam_requires_signed_callers() -> None:
+    # GIVEN a stack with apiAuth AWS_IAM
+    program = _dev_with(apiAuth="AWS_IAM")
+    # WHEN its methods are read
+    # THEN both require SigV4, and no API key
+    assert _auth(program) == {"POST": ("AWS_IAM", False), "GET": ("AWS_IAM", False)}
+    assert program.of_type(USAGE_PLAN) == []
+
+
+def test_api_auth_api_key_requires_a_key_of_a_usage_plan_on_this_stage() -> None:
+    # GIVEN a stack with apiAuth API_KEY, throttled to 7 rps
+    program = _dev_with(apiAuth="API_KEY", apiThrottleRate="7")
+    api = one(program.of_type("aws:apigateway/restApi:RestApi"))
+    stage = one(program.of_type("aws:apigateway/stage:Stage"))
+    # WHEN its methods, usage plan and key are read
+    plan = one(program.of_type(USAGE_PLAN))
+    key = one(program.of_type("aws:apigateway/apiKey:ApiKey"))
+    plan_key = one(program.of_type("aws:apigateway/usagePlanKey:UsagePlanKey"))
+    # THEN both methods require a key, the plan covers this API's stage, and the key is in the plan
+    assert _auth(program) == {"POST": ("NONE", True), "GET": ("NONE", True)}
+    assert plan["apiStages"] == [{"apiId": api.id, "stage": stage["stageName"]}]
+    assert plan["throttleSettings"]["rateLimit"] == 7
+    assert (plan_key["keyId"], plan_key["usagePlanId"], plan_key["keyType"]) == (key.id, plan.id, "API_KEY")
+
+
+def test_protect_data_turns_on_table_deletion_protection(dev_program: Program) -> None:
+    # GIVEN the default stack and a protected one
+    # WHEN the table's deletion protection is read
+    # THEN it follows protectData
+    assert one(dev_program.of_type(TABLE))["deletionProtectionEnabled"] is False
+    assert one(_dev_with(protectData="true").of_type(TABLE))["deletionProtectionEnabled"] is True
+
+
+@pytest.mark.parametrize(("value", "days"), [(None, 7), ("30", 30), ("0", 0)])
+def test_archive_retention_reaches_the_archive(dev_program: Program, value: str | None, days: int) -> None:
+    # GIVEN a stack with archiveRetentionDays unset, 30 or 0 (forever)
+    program = dev_program if value is None else _dev_with(archiveRetentionDays=value)
+    # WHEN the bus archive is read
+    archive = one(program.of_type("aws:cloudwatch/eventArchive:EventArchive"))
+    # THEN it keeps events that many days, for this stack's bus
+    assert archive["retentionDays"] == days
+    assert archive["eventSourceArn"] == one(program.of_type("aws:cloudwatch/eventBus:EventBus"))["arn"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "accepted"),
+    [
+        ("fraudThreshold", "-1", "positive number"),
+        ("fraudThreshold", "0", "positive number"),
+        ("fraudThreshold", "abc", "positive number"),
+        ("fraudThreshold", "nan", "positive number"),
+        ("fraudThreshold", "inf", "positive number"),
+        ("paymentWorkflowType", "FAST", "STANDARD, EXPRESS"),
+        ("paymentWorkflowType", "express", "STANDARD, EXPRESS"),
+        ("notificationEmail", "not-an-email", "email address"),
+        ("alarmEmail", "ops@", "email address"),
+        ("logRetentionDays", "13", "1, 3, 5, 7, 14, 30"),
+        ("logRetentionDays", "forever", "integer"),
+        ("apiAuth", "OPEN", "NONE, AWS_IAM, API_KEY"),
+        ("protectData", "yes", "true or false"),
+        ("apiThrottleRate", "0", "positive number"),
+        ("apiThrottleBurst", "0", "integer from 1 to 5000"),
+        ("archiveRetentionDays", "-1", "integer from 0 to 3650"),
+        ("powertoolsLayerArn", "my-layer", "layer version ARN"),
+    ],
+)
+def test_bad_config_fails_naming_the_key_and_what_it_accepts(key: str, value: str, accepted: str) -> None:
+    # GIVEN a stack with one bad config value
+    # WHEN the program is evaluated
+    with pytest.raises(ConfigError) as raised:
+        evaluate("dev", overrides={KEY(key): value})
+    # THEN it fails, naming the key, the bad value and what is accepted
+    message = str(raised.value)
+    assert KEY(key) in message
+    assert repr(value) in message
+    assert accepted in message

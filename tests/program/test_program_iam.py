@@ -1,0 +1,275 @@
+"""IAM: one role per function, exact (action, resource) grants, no wildcards, parliament-clean."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from parliament import analyze_policy_string
+from program_testkit import (
+    EVENT_BUS,
+    FUNCTION,
+    ROLE,
+    ROLE_POLICY,
+    STATE_MACHINE,
+    TABLE,
+    allowed_pairs,
+    as_list,
+    function_by_handler,
+    function_log_group,
+    one,
+    policies_of_role,
+    rule_named,
+    target_of,
+    trusted_services,
+)
+
+from components.policies import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
+from sandbox.program import DeclaredResource, Program
+
+# Written out here (not imported) so that a change of the components' lists is a visible test diff.
+FUNCTION_XRAY = {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+WORKFLOW_XRAY = FUNCTION_XRAY | {"xray:GetSamplingRules", "xray:GetSamplingTargets"}
+# What AWS documents for a state machine's execution role to log to CloudWatch Logs.
+WORKFLOW_LOG_DELIVERY = {
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+}
+RESOURCE_POLICY_TYPES = {
+    "aws:sqs/queuePolicy:QueuePolicy": "policy",
+    "aws:sns/topicPolicy:TopicPolicy": "policy",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
+    "aws:kms/key:Key": "policy",
+}
+
+
+def _role_of(program: Program, role_arn: str) -> DeclaredResource:
+    role = program.by_arn(role_arn)
+    assert role.type == ROLE
+    return role
+
+
+def _grants(program: Program, role: DeclaredResource) -> set[tuple[str, str]]:
+    return set().union(*(allowed_pairs(p["policy"]) for p in policies_of_role(program, role)))
+
+
+def _function_baseline(program: Program, function: DeclaredResource) -> set[tuple[str, str]]:
+    """Own log streams and trace upload: what every function needs, and nothing more."""
+    streams = f"{function_log_group(program, function)['arn']}:*"
+    return {
+        ("logs:CreateLogStream", streams),
+        ("logs:PutLogEvents", streams),
+        *((action, "*") for action in FUNCTION_XRAY),
+    }
+
+
+def _failure_queue(program: Program, function: DeclaredResource) -> str:
+    """The on-failure destination queue of an asynchronously invoked function."""
+    config = one(
+        program.find("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", functionName=function["name"])
+    )
+    return config["destinationConfig"]["onFailure"]["destination"]
+
+
+def _expected_grants(program: Program) -> dict[str, set[tuple[str, str]]]:
+    """Role ARN -> the exact (action, resource) pairs it is meant to have."""
+    table = one(program.of_type(TABLE))["arn"]
+    bus = one(program.of_type(EVENT_BUS))["arn"]
+    topic = program.outputs["notification_topic_arn"]
+    state_machine = one(program.of_type(STATE_MACHINE))
+    create = function_by_handler(program, "handlers.create_order.handler")
+    get = function_by_handler(program, "handlers.get_order.handler")
+    update = function_by_handler(program, "handlers.update_order.handler")
+    notify = function_by_handler(program, "handlers.notification.handler")
+    update_dlq = target_of(program, rule_named(program, "order-service-filtering-payments"))["deadLetterConfig"]["arn"]
+    notify_dlq = target_of(program, rule_named(program, "notification-service"))["deadLetterConfig"]["arn"]
+    start_role = target_of(program, rule_named(program, "payment-service-filtering-orders"))["roleArn"]
+    return {
+        create["role"]: _function_baseline(program, create)
+        | {("dynamodb:GetItem", table), ("dynamodb:PutItem", table), ("events:PutEvents", bus)},
+        get["role"]: _function_baseline(program, get) | {("dynamodb:GetItem", table)},
+        update["role"]: _function_baseline(program, update)
+        | {
+            ("dynamodb:GetItem", table),
+            ("dynamodb:UpdateItem", table),
+            ("events:PutEvents", bus),
+            ("sqs:SendMessage", update_dlq),
+        },
+        notify["role"]: _function_baseline(program, notify) | {("sns:Publish", topic), ("sqs:SendMessage", notify_dlq)},
+        state_machine["roleArn"]: {("events:PutEvents", bus)}
+        | {(action, "*") for action in WORKFLOW_LOG_DELIVERY | WORKFLOW_XRAY},
+        start_role: {("states:StartExecution", state_machine["arn"])},
+    }
+
+
+def test_each_role_has_exactly_its_intended_grants(dev_program: Program) -> None:
+    # GIVEN the intended grants of the four function roles, the workflow role and the start role
+    expected = _expected_grants(dev_program)
+    # WHEN the inline policies attached to each of those roles are read
+    actual = {arn: _grants(dev_program, _role_of(dev_program, arn)) for arn in expected}
+    # THEN each role is allowed exactly its intended (action, resource) pairs
+    assert actual == expected
+
+
+def test_the_failure_queues_are_the_rule_dead_letter_queues(dev_program: Program) -> None:
+    # GIVEN the two asynchronously invoked functions
+    for seed_name, handler in (
+        ("order-service-filtering-payments", "handlers.update_order.handler"),
+        ("notification-service", "handlers.notification.handler"),
+    ):
+        function = function_by_handler(dev_program, handler)
+        # WHEN their on-failure destination is read
+        # THEN it is the dead-letter queue of the rule invoking them (one queue to watch per path)
+        assert (
+            _failure_queue(dev_program, function)
+            == target_of(dev_program, rule_named(dev_program, seed_name))["deadLetterConfig"]["arn"]
+        )
+
+
+def test_every_role_policy_belongs_to_a_known_role(dev_program: Program) -> None:
+    # GIVEN the roles the design names
+    known = {_role_of(dev_program, arn).id for arn in _expected_grants(dev_program)}
+    # WHEN every inline policy of the stack is listed
+    attached_to = {p.name: p["role"] for p in dev_program.of_type(ROLE_POLICY)}
+    # THEN none hangs on a role outside the design, and there are no roles outside it either
+    assert set(attached_to.values()) == known
+    assert len(attached_to) == 8
+    assert {r.id for r in dev_program.of_type(ROLE)} == known
+
+
+def test_one_distinct_role_per_function_trusted_by_lambda_only(dev_program: Program) -> None:
+    # GIVEN the stack's functions
+    functions = dev_program.of_type(FUNCTION)
+    # WHEN their roles are read
+    roles = [f["role"] for f in functions]
+    # THEN four functions have four different roles, each assumable by Lambda only
+    assert len(functions) == 4
+    assert len(set(roles)) == 4
+    for arn in roles:
+        assert trusted_services(_role_of(dev_program, arn)["assumeRolePolicy"]) == {"lambda.amazonaws.com"}
+
+
+def test_workflow_role_is_trusted_by_step_functions_only(dev_program: Program) -> None:
+    # GIVEN the payment state machine
+    state_machine = one(dev_program.of_type(STATE_MACHINE))
+    # WHEN its role's trust policy is read
+    # THEN only Step Functions may assume it
+    assert trusted_services(_role_of(dev_program, state_machine["roleArn"])["assumeRolePolicy"]) == {
+        "states.amazonaws.com"
+    }
+
+
+def _all_policy_documents(program: Program) -> list[tuple[str, dict[str, Any]]]:
+    documents = [(p.name, json.loads(p["policy"])) for p in program.of_type(ROLE_POLICY)]
+    for type_, key in RESOURCE_POLICY_TYPES.items():
+        documents += [(r.name, json.loads(r[key])) for r in program.of_type(type_)]
+    return documents
+
+
+def test_no_action_is_a_wildcard(dev_program: Program) -> None:
+    # GIVEN every identity and resource policy of the stack
+    documents = _all_policy_documents(dev_program)
+    # WHEN their actions are listed
+    actions = {
+        (name, action) for name, doc in documents for stmt in doc["Statement"] for action in as_list(stmt["Action"])
+    }
+    # THEN no action uses a wildcard
+    assert len(documents) >= 8 + 4
+    assert [(name, a) for name, a in sorted(actions) if "*" in a] == []
+
+
+def test_resource_star_only_where_aws_accepts_nothing_narrower(dev_program: Program) -> None:
+    # GIVEN the actions AWS supports only on Resource "*"
+    star_only = set(LOG_DELIVERY_ACTIONS) | set(XRAY_ACTIONS) | WORKFLOW_XRAY
+    assert star_only == WORKFLOW_LOG_DELIVERY | WORKFLOW_XRAY
+    # WHEN every identity policy's (action, "*") pairs are collected
+    on_star = {
+        (p.name, action)
+        for p in dev_program.of_type(ROLE_POLICY)
+        for action, res in allowed_pairs(p["policy"])
+        if res == "*"
+    }
+    # THEN each one is a trace-upload or log-delivery action
+    assert on_star, "expected the X-Ray grants on *"
+    assert {(name, action) for name, action in on_star if action not in star_only} == set()
+
+
+def test_resource_star_in_resource_policies_only_in_the_key_policy(dev_program: Program) -> None:
+    # GIVEN every resource policy of the stack ("*" in a key policy means "this key")
+    documents = {
+        r.name: json.loads(r[key]) for type_, key in RESOURCE_POLICY_TYPES.items() for r in dev_program.of_type(type_)
+    }
+    # WHEN the policies granting on Resource "*" are listed
+    with_star = {name for name, doc in documents.items() if any(res == "*" for _, res in allowed_pairs(doc))}
+    # THEN it is the ops key's policy alone
+    assert with_star == {"ops-key"}
+
+
+def _findings(policy: str) -> set[str]:
+    # The Python API returns every finding unfiltered (severity and ignore_locations only filter
+    # in the CLI); community auditors are opt-in, so turn them on too.
+    analysed = analyze_policy_string(policy, include_community_auditors=True)
+    return {f"{f.issue}:{','.join(f.location.get('actions', []))}" for f in analysed.findings}
+
+
+# Known and accepted: the Step Functions execution role must hold logs:PutResourcePolicy on "*"
+# (AWS's documented policy for logging to CloudWatch Logs), which parliament's community auditor
+# classifies as a permissions-management action. Nothing else may be reported.
+EXPECTED_FINDINGS = {"payments-workflow-policy": {"PERMISSIONS_MANAGEMENT_ACTIONS:logs:putresourcepolicy"}}
+
+
+@pytest.mark.parametrize(
+    "policy_name",
+    [
+        "orders-create-order-policy",
+        "orders-get-order-policy",
+        "orders-update-order-policy",
+        "orders-update-order-on-failure-policy",
+        "notifications-notification-policy",
+        "notifications-notification-on-failure-policy",
+        "payments-workflow-policy",
+        "payments-start-policy",
+    ],
+)
+def test_parliament_finds_nothing_unexpected(dev_program: Program, policy_name: str) -> None:
+    # GIVEN one identity policy of the stack
+    policy = dev_program.named(policy_name)
+    assert policy.type == ROLE_POLICY
+    # WHEN parliament lints it with every auditor, ignoring nothing
+    findings = _findings(policy["policy"])
+    # THEN it reports exactly the known, accepted findings (none for most)
+    assert findings == EXPECTED_FINDINGS.get(policy_name, set())
+
+
+def test_parliament_policy_list_covers_every_role_policy(dev_program: Program) -> None:
+    # GIVEN the policies linted above
+    linted = {
+        "orders-create-order-policy",
+        "orders-get-order-policy",
+        "orders-update-order-policy",
+        "orders-update-order-on-failure-policy",
+        "notifications-notification-policy",
+        "notifications-notification-on-failure-policy",
+        "payments-workflow-policy",
+        "payments-start-policy",
+    }
+    # WHEN the stack's identity policies are listed
+    # THEN none escapes the lint
+    assert {p.name for p in dev_program.of_type(ROLE_POLICY)} == linted
+
+
+def test_parliament_would_flag_a_wildcard_grant() -> None:
+    # GIVEN a policy that grants far too much
+    bad = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
+    )
+    # WHEN parliament lints it the same way
+    # THEN it reports something (the lint above is not vacuous)
+    assert _findings(bad)

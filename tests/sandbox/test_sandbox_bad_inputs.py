@@ -1,0 +1,64 @@
+"""Bad requests through the local API: a 4xx with a JSON message, nothing written, nothing published."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.runtime import Sandbox
+from tests.sandbox.conftest import catch_all_events, executions, get_order, http, table_items
+
+BAD_BODIES = {
+    "not JSON": "id=101&amount=100",
+    "empty": "",
+    "array": "[101, 100]",
+    "missing amount": '{"id": 101}',
+    "missing id": '{"amount": 100}',
+    "unknown field": '{"id": 101, "amount": 100, "coupon": "FREE"}',
+    "string amount": '{"id": 101, "amount": "100"}',
+    "boolean id": '{"id": true, "amount": 100}',
+    "zero amount": '{"id": 101, "amount": 0}',
+    "negative amount": '{"id": 101, "amount": -5}',
+    "three decimals": '{"id": 101, "amount": 10.005}',
+    "NaN amount": '{"id": 101, "amount": NaN}',
+    "infinite amount": '{"id": 101, "amount": Infinity}',
+    "fractional id": '{"id": 101.5, "amount": 100}',
+    "id above 2^53-1": '{"id": 9007199254740992, "amount": 100}',
+    "zero id": '{"id": 0, "amount": 100}',
+}
+
+
+@pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/json"])
+def test_a_bad_order_is_refused_and_leaves_no_trace(sandbox: Sandbox, body: str, content_type: str) -> None:
+    # GIVEN the running system
+    # WHEN a bad order is posted, with curl's form content type or as JSON
+    response = http("POST", f"{sandbox.api_url}/order", body, content_type)
+    # THEN it is refused with a 4xx and a JSON message
+    assert 400 <= response.status < 500, response
+    assert isinstance(response.body, dict)
+    assert response.body.get("message") or response.body.get("error")
+    # AND nothing was written, published or started
+    assert sandbox.wait_idle(10)
+    assert table_items(sandbox) == []
+    assert catch_all_events(sandbox) == []
+    assert executions(sandbox) == []
+    assert sandbox.outbox == []
+
+
+@pytest.mark.parametrize(("path", "status"), [("/order/abc", 400), ("/order/-1", 400), ("/order/999", 404)])
+def test_reading_a_bad_or_unknown_order_is_a_json_4xx(sandbox: Sandbox, path: str, status: int) -> None:
+    # GIVEN no orders
+    # WHEN one is read by a bad or unknown id
+    response = http("GET", f"{sandbox.api_url}{path}")
+    # THEN the status says which, with a JSON message
+    assert response.status == status
+    assert response.body.get("error") or response.body.get("message")
+
+
+def test_routes_the_program_does_not_declare_are_not_served(sandbox: Sandbox) -> None:
+    # GIVEN the program declares POST /order and GET /order/{id} only
+    # WHEN other routes are called
+    # THEN API Gateway's answers come back as JSON
+    assert http("GET", f"{sandbox.api_url}/orders").status == 404
+    assert http("DELETE", f"{sandbox.api_url}/order/1").status == 403
+    assert get_order(sandbox, 1).status == 404

@@ -1,0 +1,44 @@
+"""Hundreds of concurrent orders: each reaches the status its amount implies; none lost or duplicated."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from handlers import contract
+from sandbox.runtime import Sandbox
+from tests.sandbox.conftest import catch_all_events, dead_letters, executions, post_order, table_items
+
+ORDERS = 200
+THRESHOLD = 500
+
+
+def test_concurrent_orders_all_reach_their_final_status(sandbox: Sandbox) -> None:
+    # GIVEN 200 orders with amounts on both sides of the threshold (and on it)
+    rng = random.Random(20261126)
+    amounts = {
+        order_id: rng.choice([1, 99.99, 499.99, THRESHOLD, 500.01, 750, 10_000])
+        for order_id in range(1000, 1000 + ORDERS)
+    }
+    # WHEN they are posted concurrently from 16 clients
+    with ThreadPoolExecutor(max_workers=16) as clients:
+        statuses = list(clients.map(lambda item: post_order(sandbox, *item).status, amounts.items()))
+    assert Counter(statuses) == {201: ORDERS}
+    assert sandbox.wait_idle(180), f"still busy: {sandbox.dispatcher.pending} deliveries pending"
+
+    # THEN every order has the final status its amount implies
+    expected = {
+        order_id: contract.ORDER_CANCELLED if amount > THRESHOLD else contract.ORDER_COMPLETED
+        for order_id, amount in amounts.items()
+    }
+    stored = {int(item["id"]["N"]): item["status"]["S"] for item in table_items(sandbox)}
+    assert stored == expected
+    # AND nothing is lost or duplicated: one execution, three logged events, three emails per order
+    assert len(executions(sandbox)) == ORDERS
+    logged = Counter((e["detail"]["id"], e["detail-type"]) for e in catch_all_events(sandbox))
+    assert len(logged) == 3 * ORDERS
+    assert set(logged.values()) == {1}
+    assert len(sandbox.outbox) == 3 * ORDERS
+    for rule in ("cw-catch-all", "payment-service", "order-service", "notification-service"):
+        assert dead_letters(sandbox, rule) == []
