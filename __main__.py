@@ -51,6 +51,7 @@ orders = OrderService(
         throttle_burst=settings.api_throttle_burst,
         api_auth=settings.api_auth,
         protect_data=settings.protect_data,
+        manage_api_gateway_account=settings.manage_api_gateway_account,
     ),
 )
 payments = PaymentService(

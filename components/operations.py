@@ -153,6 +153,14 @@ class Operations(pulumi.ComponentResource):
                 {"FunctionName": fn.function_name},
             )
         self._alarm(
+            f"{name}-payment-executions-timed-out",
+            "Payment workflow executions timed out",
+            "AWS/States",
+            "ExecutionsTimedOut",
+            "Sum",
+            {"StateMachineArn": args.state_machine_arn},
+        )
+        self._alarm(
             f"{name}-payment-executions-failed",
             "Payment workflow executions failed",
             "AWS/States",

@@ -59,6 +59,8 @@ class OrderServiceArgs:
     #: ``NONE`` (public, as in the original), ``AWS_IAM`` or ``API_KEY`` (with a usage plan).
     api_auth: str = "NONE"
     protect_data: bool = False
+    #: Set API Gateway's account-level CloudWatch role (needed for access logs in a fresh account).
+    manage_api_gateway_account: bool = True
 
     def __post_init__(self) -> None:
         """Validate the API settings, naming the field."""
@@ -263,6 +265,9 @@ class OrderService(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
+        stage_depends_on: list[pulumi.Resource] = []
+        if args.manage_api_gateway_account:
+            stage_depends_on.append(self._api_gateway_account(name))
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.api.id,
@@ -272,7 +277,7 @@ class OrderService(pulumi.ComponentResource):
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
                 destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=stage_depends_on),
         )
         self.method_settings = aws.apigateway.MethodSettings(
             f"{name}-throttling",
@@ -304,3 +309,29 @@ class OrderService(pulumi.ComponentResource):
                 opts=child,
             )
         self.api_url = self.stage.invoke_url
+
+    def _api_gateway_account(self, name: str) -> aws.apigateway.Account:
+        """API Gateway writes logs only once the account-and-region setting names a role it can assume.
+
+        The setting is one per account and region, shared by every API there, so the role and the
+        setting are retained on destroy: deleting them would silently stop every other stack's API
+        logs. Stacks in an account that already has the role set ``manageApiGatewayAccount: false``.
+        """
+        retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        role = aws.iam.Role(
+            f"{name}-api-logging-role",
+            assume_role_policy=json.dumps(policies.assume_role_policy("apigateway.amazonaws.com")),
+            description="API Gateway (account-wide): writes API access and execution logs",
+            opts=retained,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-api-logging-policy",
+            role=role.id,
+            policy=json.dumps(policies.api_gateway_logging_policy()),
+            opts=retained,
+        )
+        return aws.apigateway.Account(
+            f"{name}-api-account",
+            cloudwatch_role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[policy]),
+        )

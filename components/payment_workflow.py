@@ -16,6 +16,7 @@ from handlers import contract
 #: Errors the ``events:putEvents`` integration raises for a rejected entry or a failed call.
 PUBLISH_RETRY_ERRORS = ["EventBridge.FailedEntry", "States.TaskFailed", "States.Timeout"]
 PUBLISH_FAILED_ERROR = "PaymentOutcomeNotPublished"
+EXECUTION_TIMEOUT_SECONDS = 60
 
 
 def payment_definition(event_bus_name: str, fraud_threshold: float) -> dict[str, Any]:
@@ -27,6 +28,8 @@ def payment_definition(event_bus_name: str, fraud_threshold: float) -> dict[str,
     return {
         "Comment": "Payment Service",
         "StartAt": "isFraud",
+        # A stuck execution ends (and alarms) instead of running for a year.
+        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
         "States": {
             "isFraud": {
                 "Type": "Choice",

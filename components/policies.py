@@ -28,6 +28,19 @@ LOG_DELIVERY_ACTIONS = [
     "logs:UpdateLogDelivery",
 ]
 
+#: What API Gateway's account-level CloudWatch role needs (the actions of AWS's
+#: AmazonAPIGatewayPushToCloudWatchLogs, listed exactly). The role serves every API of the
+#: account and region, so it cannot be scoped to this stack's log groups.
+API_GATEWAY_LOGGING_ACTIONS = [
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:PutLogEvents",
+]
+
 
 def statement(sid: str, actions: list[str], resources: list[str], **extra: Any) -> Document:
     """One ``Allow`` statement with sorted actions (stable diffs, easy asserts)."""
@@ -206,3 +219,8 @@ def ops_topic_policy(topic_arn: str, account_id: str) -> Document:
             Condition={"StringEquals": {"aws:SourceAccount": account_id}},
         )
     )
+
+
+def api_gateway_logging_policy() -> Document:
+    """API Gateway's account-level role: write access and execution logs of any API."""
+    return document(statement("ApiGatewayWritesLogs", API_GATEWAY_LOGGING_ACTIONS, ["*"]))

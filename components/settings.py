@@ -64,6 +64,7 @@ class StackSettings:
     api_auth: str = "NONE"
     protect_data: bool = False
     archive_retention_days: int = 7
+    manage_api_gateway_account: bool = True
 
 
 Getter = Callable[[str], str | None]
@@ -159,4 +160,5 @@ def load_settings(raw_get: Getter) -> StackSettings:
         api_auth=_one_of(get, "apiAuth", "NONE", API_AUTH_MODES),
         protect_data=_bool(get, "protectData", False),
         archive_retention_days=_int_in(get, "archiveRetentionDays", 7, 0, 3650),
+        manage_api_gateway_account=_bool(get, "manageApiGatewayAccount", True),
     )

@@ -9,6 +9,8 @@ environment is restored afterwards, so two functions never see each other's vari
 from __future__ import annotations
 
 import importlib.util
+import itertools
+import logging
 import os
 import threading
 import time
@@ -24,6 +26,7 @@ from sandbox.program import PROJECT_DIR, Program
 FUNCTION_TYPE = "aws:lambda/function:Function"
 INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 _IMPORT_LOCK = threading.Lock()
+_GENERATIONS = itertools.count()
 #: Lambda's default for asynchronous invocations without an event invoke config.
 DEFAULT_ASYNC_RETRIES = 2
 
@@ -60,6 +63,8 @@ class DeclaredFunction:
     log_group: str
     async_retries: int = DEFAULT_ASYNC_RETRIES
     on_failure_arn: str | None = None
+    #: Distinguishes loads of the same function by successive sandboxes of one process.
+    generation: int = field(default_factory=lambda: next(_GENERATIONS))
     _entry: Callable[[dict[str, Any], Any], Any] | None = field(default=None, repr=False)
 
 
@@ -142,12 +147,30 @@ class FunctionRuntime:
             "AWS_LAMBDA_LOG_GROUP_NAME": fn.log_group,
             **fn.environment,
         }
+        service = environment.get("POWERTOOLS_SERVICE_NAME")
+        real_get_logger = logging.getLogger
+
+        def own_logger(name: str | None = None) -> logging.Logger:
+            # In Lambda every function is a process of its own; here they share one, so the
+            # Powertools logger of each function gets a logger of its own (its level, its stream).
+            return real_get_logger(logger_name(fn) if name is not None and name == service else name)
+
         with _IMPORT_LOCK, FunctionScope(fn.log_group):
             saved = dict(os.environ)
             try:
                 os.environ.update(environment)
+                logging.getLogger = own_logger  # type: ignore[assignment]
                 spec.loader.exec_module(module)
             finally:
+                logging.getLogger = real_get_logger
                 os.environ.clear()
                 os.environ.update(saved)
         return module
+
+
+def logger_name(fn: DeclaredFunction) -> str:
+    """The name of the logging logger a function's Powertools logger uses in the sandbox.
+
+    Unique per load, since Powertools keeps the settings of a logger it has configured before.
+    """
+    return f"{fn.environment.get('POWERTOOLS_SERVICE_NAME', 'service_undefined')}@{fn.name}#{fn.generation}"

@@ -22,7 +22,7 @@ from sandbox import logs as function_logs
 from sandbox.api import ApiServer
 from sandbox.delivery import Dispatcher
 from sandbox.deploy import client, deploy
-from sandbox.functions import FunctionRuntime
+from sandbox.functions import FunctionRuntime, logger_name
 from sandbox.program import PROJECT_DIR, Program
 
 log = logging.getLogger("sandbox")
@@ -147,13 +147,7 @@ class Sandbox:
         # Functions print to their own log groups from their cold start on.
         self._router = function_logs.install(self.program.account_id, self.program.region, self.echo_function_logs)
         self.functions.load_all()
-        function_logs.adopt_loggers(
-            {
-                fn.environment.get("POWERTOOLS_SERVICE_NAME", "service_undefined")
-                for fn in self.functions.functions.values()
-            },
-            self._router,
-        )
+        function_logs.adopt_loggers({logger_name(fn) for fn in self.functions.functions.values()}, self._router)
 
         self._api = ApiServer(self.program, self.functions, HOST, self.api_port)
         self.api_url = self._api.url
