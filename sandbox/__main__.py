@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from sandbox.program import PROJECT_DIR, evaluate
 from sandbox.runtime import PortInUseError, Sandbox
@@ -20,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to use (default: dev)")
     parser.add_argument("--api-port", type=int, default=3000, help="port of the local API (default: 3000)")
     parser.add_argument("--aws-port", type=int, default=4566, help="port of the AWS endpoint (default: 4566)")
+    parser.add_argument(
+        "--state-dir", type=Path, default=PROJECT_DIR / ".sandbox", help="where outputs.json and outbox.jsonl go"
+    )
     parser.add_argument("--verbose", action="store_true", help="also print function logs and deliveries")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
@@ -38,7 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         console.flush()
 
     sandbox = Sandbox(
-        program, aws_port=args.aws_port, api_port=args.api_port, on_trace=trace, echo_function_logs=args.verbose
+        program,
+        aws_port=args.aws_port,
+        api_port=args.api_port,
+        state_dir=args.state_dir,
+        on_trace=trace,
+        echo_function_logs=args.verbose,
     )
     try:
         sandbox.start()
@@ -52,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             f"eda-demo sandbox: stack {args.stack}, {len(program.resources)} resources, "
             f"ready in {time.monotonic() - started:.1f}s"
         )
-        print(f"Outputs (also in {(sandbox.state_dir / 'outputs.json').relative_to(PROJECT_DIR)}):")
+        print(f"Outputs (also in {sandbox.state_dir / 'outputs.json'}):")
         print(json.dumps(sandbox.outputs, indent=2))
         print(
             f"\nTry:\n  export API={sandbox.api_url}\n"
@@ -60,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  curl $API/order/101\n"
             f"  aws --endpoint-url {sandbox.endpoint_url} dynamodb scan "
             f"--table-name {sandbox.outputs['orders_table_name']}\n"
-            "Emails go to .sandbox/outbox.jsonl. Ctrl-C stops.\n",
+            f"Emails go to {sandbox.state_dir / 'outbox.jsonl'}. Ctrl-C stops.\n",
             flush=True,
         )
         while not stop.wait(0.5):

@@ -25,7 +25,7 @@ from program_testkit import (
     trusted_services,
 )
 
-from components.policies import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
+from components.policies import API_GATEWAY_LOGGING_ACTIONS, LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
 from sandbox.program import DeclaredResource, Program
 
 # Written out here (not imported) so that a change of the components' lists is a visible test diff.
@@ -42,6 +42,17 @@ WORKFLOW_LOG_DELIVERY = {
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
 }
+# AWS's AmazonAPIGatewayPushToCloudWatchLogs, for the account-level role API Gateway logs with.
+API_GATEWAY_LOGGING = {
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:PutLogEvents",
+}
+API_ACCOUNT = "aws:apigateway/account:Account"
 RESOURCE_POLICY_TYPES = {
     "aws:sqs/queuePolicy:QueuePolicy": "policy",
     "aws:sns/topicPolicy:TopicPolicy": "policy",
@@ -91,6 +102,7 @@ def _expected_grants(program: Program) -> dict[str, set[tuple[str, str]]]:
     update_dlq = target_of(program, rule_named(program, "order-service-filtering-payments"))["deadLetterConfig"]["arn"]
     notify_dlq = target_of(program, rule_named(program, "notification-service"))["deadLetterConfig"]["arn"]
     start_role = target_of(program, rule_named(program, "payment-service-filtering-orders"))["roleArn"]
+    api_logging_role = one(program.of_type(API_ACCOUNT))["cloudwatchRoleArn"]
     return {
         create["role"]: _function_baseline(program, create)
         | {("dynamodb:GetItem", table), ("dynamodb:PutItem", table), ("events:PutEvents", bus)},
@@ -106,11 +118,13 @@ def _expected_grants(program: Program) -> dict[str, set[tuple[str, str]]]:
         state_machine["roleArn"]: {("events:PutEvents", bus)}
         | {(action, "*") for action in WORKFLOW_LOG_DELIVERY | WORKFLOW_XRAY},
         start_role: {("states:StartExecution", state_machine["arn"])},
+        api_logging_role: {(action, "*") for action in API_GATEWAY_LOGGING},
     }
 
 
 def test_each_role_has_exactly_its_intended_grants(dev_program: Program) -> None:
-    # GIVEN the intended grants of the four function roles, the workflow role and the start role
+    # GIVEN the intended grants of the four function roles, the workflow role, the start role and
+    # API Gateway's account-level logging role
     expected = _expected_grants(dev_program)
     # WHEN the inline policies attached to each of those roles are read
     actual = {arn: _grants(dev_program, _role_of(dev_program, arn)) for arn in expected}
@@ -140,7 +154,8 @@ def test_every_role_policy_belongs_to_a_known_role(dev_program: Program) -> None
     attached_to = {p.name: p["role"] for p in dev_program.of_type(ROLE_POLICY)}
     # THEN none hangs on a role outside the design, and there are no roles outside it either
     assert set(attached_to.values()) == known
-    assert len(attached_to) == 8
+    assert len(known) == 7
+    assert len(attached_to) == 9
     assert {r.id for r in dev_program.of_type(ROLE)} == known
 
 
@@ -166,6 +181,16 @@ def test_workflow_role_is_trusted_by_step_functions_only(dev_program: Program) -
     }
 
 
+def test_api_gateway_logging_role_is_trusted_by_api_gateway_only(dev_program: Program) -> None:
+    # GIVEN the account-level API Gateway setting the stack manages by default
+    account = one(dev_program.of_type(API_ACCOUNT))
+    # WHEN the trust policy of the role it names is read
+    # THEN only API Gateway may assume it
+    assert trusted_services(_role_of(dev_program, account["cloudwatchRoleArn"])["assumeRolePolicy"]) == {
+        "apigateway.amazonaws.com"
+    }
+
+
 def _all_policy_documents(program: Program) -> list[tuple[str, dict[str, Any]]]:
     documents = [(p.name, json.loads(p["policy"])) for p in program.of_type(ROLE_POLICY)]
     for type_, key in RESOURCE_POLICY_TYPES.items():
@@ -186,19 +211,24 @@ def test_no_action_is_a_wildcard(dev_program: Program) -> None:
 
 
 def test_resource_star_only_where_aws_accepts_nothing_narrower(dev_program: Program) -> None:
-    # GIVEN the actions AWS supports only on Resource "*"
-    star_only = set(LOG_DELIVERY_ACTIONS) | set(XRAY_ACTIONS) | WORKFLOW_XRAY
-    assert star_only == WORKFLOW_LOG_DELIVERY | WORKFLOW_XRAY
-    # WHEN every identity policy's (action, "*") pairs are collected
-    on_star = {
-        (p.name, action)
-        for p in dev_program.of_type(ROLE_POLICY)
-        for action, res in allowed_pairs(p["policy"])
-        if res == "*"
+    # GIVEN the actions AWS supports only on Resource "*", per kind of role
+    assert set(XRAY_ACTIONS) == FUNCTION_XRAY
+    assert set(LOG_DELIVERY_ACTIONS) == WORKFLOW_LOG_DELIVERY
+    assert set(API_GATEWAY_LOGGING_ACTIONS) == API_GATEWAY_LOGGING
+    star_only = {
+        "payments-workflow-policy": WORKFLOW_LOG_DELIVERY | WORKFLOW_XRAY,
+        "orders-api-logging-policy": API_GATEWAY_LOGGING,
     }
-    # THEN each one is a trace-upload or log-delivery action
-    assert on_star, "expected the X-Ray grants on *"
-    assert {(name, action) for name, action in on_star if action not in star_only} == set()
+    # WHEN every identity policy's actions on "*" are collected
+    on_star = {
+        p.name: {action for action, res in allowed_pairs(p["policy"]) if res == "*"}
+        for p in dev_program.of_type(ROLE_POLICY)
+    }
+    # THEN functions upload traces there and nothing else; the workflow and API Gateway's account
+    # role deliver logs; every other policy names its resources
+    expected = {name: star_only.get(name, FUNCTION_XRAY if name.endswith("-order-policy") else set()) for name in on_star}
+    expected["notifications-notification-policy"] = FUNCTION_XRAY
+    assert on_star == expected
 
 
 def test_resource_star_in_resource_policies_only_in_the_key_policy(dev_program: Program) -> None:
@@ -222,7 +252,13 @@ def _findings(policy: str) -> set[str]:
 # Known and accepted: the Step Functions execution role must hold logs:PutResourcePolicy on "*"
 # (AWS's documented policy for logging to CloudWatch Logs), which parliament's community auditor
 # classifies as a permissions-management action. Nothing else may be reported.
-EXPECTED_FINDINGS = {"payments-workflow-policy": {"PERMISSIONS_MANAGEMENT_ACTIONS:logs:putresourcepolicy"}}
+# Also accepted: API Gateway's account-level logging role serves every API of the account and
+# region, with AWS's managed-policy actions on "*" (RESOURCE_STAR); see the report for a narrower
+# "arn:aws:logs:<region>:<account>:log-group:*" alternative.
+EXPECTED_FINDINGS = {
+    "payments-workflow-policy": {"PERMISSIONS_MANAGEMENT_ACTIONS:logs:putresourcepolicy"},
+    "orders-api-logging-policy": {"RESOURCE_STAR:"},
+}
 
 
 @pytest.mark.parametrize(
@@ -236,6 +272,7 @@ EXPECTED_FINDINGS = {"payments-workflow-policy": {"PERMISSIONS_MANAGEMENT_ACTION
         "notifications-notification-on-failure-policy",
         "payments-workflow-policy",
         "payments-start-policy",
+        "orders-api-logging-policy",
     ],
 )
 def test_parliament_finds_nothing_unexpected(dev_program: Program, policy_name: str) -> None:
@@ -259,6 +296,7 @@ def test_parliament_policy_list_covers_every_role_policy(dev_program: Program) -
         "notifications-notification-on-failure-policy",
         "payments-workflow-policy",
         "payments-start-policy",
+        "orders-api-logging-policy",
     }
     # WHEN the stack's identity policies are listed
     # THEN none escapes the lint

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from sandbox.program import evaluate
 from sandbox.runtime import Sandbox
 from tests.sandbox.conftest import catch_all_events, executions, get_order, http, table_items
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """One sandbox for the module: no test here may leave anything behind, so they can share it."""
+    with Sandbox(
+        evaluate("dev"),
+        aws_port=0,
+        api_port=0,
+        state_dir=tmp_path_factory.mktemp("sandbox"),
+        on_trace=lambda line: None,
+    ) as running:
+        yield running
+
 
 BAD_BODIES = {
     "not JSON": "id=101&amount=100",
