@@ -254,5 +254,6 @@ class Sandbox:
             else:
                 quiet = 0
             self.dispatcher.wait_idle(max(0.0, deadline - time.monotonic()))
-            time.sleep(0.02)
+            # An execution may be about to put an event: look again shortly.
+            time.sleep(0.005)
         return False
