@@ -255,8 +255,18 @@ class OrderService(pulumi.ComponentResource):
         self.deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.api.id,
-            # Redeploy whenever the routes, schema or auth change.
-            triggers={"redeployment": hashlib.sha256((order_request_schema() + args.api_auth).encode()).hexdigest()},
+            # A stage serves a snapshot: redeploy whenever a route, its integration, the schema or auth change.
+            triggers={
+                "redeployment": pulumi.Output.all(
+                    *[i.uri for i in integrations],
+                    *[m.id for m in (self.post_order, self.get_order_method)],
+                    *[r.id for r in (self.order_resource, self.order_id_resource)],
+                ).apply(
+                    lambda parts: hashlib.sha256(
+                        json.dumps([order_request_schema(), args.api_auth, *parts]).encode()
+                    ).hexdigest()
+                )
+            },
             opts=pulumi.ResourceOptions(parent=self, depends_on=integrations),
         )
         self.access_logs = aws.cloudwatch.LogGroup(

@@ -159,7 +159,7 @@ class FunctionRuntime:
             saved = dict(os.environ)
             try:
                 os.environ.update(environment)
-                logging.getLogger = own_logger  # type: ignore[assignment]
+                logging.getLogger = own_logger
                 spec.loader.exec_module(module)
             finally:
                 logging.getLogger = real_get_logger

@@ -181,6 +181,19 @@ def test_archive_retention_reaches_the_archive(dev_program: Program, value: str 
     assert archive["eventSourceArn"] == one(program.of_type("aws:cloudwatch/eventBus:EventBus"))["arn"]
 
 
+def test_manage_api_gateway_account_sets_the_account_logging_role_only_when_true(dev_program: Program) -> None:
+    # GIVEN the default stack (manages the setting) and one in an account that already has it
+    unmanaged = _dev_with(manageApiGatewayAccount="false")
+    account = one(dev_program.of_type("aws:apigateway/account:Account"))
+    # WHEN the account-level API Gateway setting and its role are looked up
+    role = dev_program.by_arn(account["cloudwatchRoleArn"])
+    # THEN by default the setting names a role of this stack; with false, neither exists
+    assert role.type == "aws:iam/role:Role"
+    assert unmanaged.of_type("aws:apigateway/account:Account") == []
+    assert len(unmanaged.of_type("aws:iam/role:Role")) == len(dev_program.of_type("aws:iam/role:Role")) - 1
+    assert [r for r in unmanaged.of_type("aws:iam/role:Role") if "apigateway" in r["assumeRolePolicy"]] == []
+
+
 @pytest.mark.parametrize(
     ("key", "value", "accepted"),
     [
@@ -201,6 +214,7 @@ def test_archive_retention_reaches_the_archive(dev_program: Program, value: str 
         ("apiThrottleBurst", "0", "integer from 1 to 5000"),
         ("archiveRetentionDays", "-1", "integer from 0 to 3650"),
         ("powertoolsLayerArn", "my-layer", "layer version ARN"),
+        ("manageApiGatewayAccount", "yes", "true or false"),
     ],
 )
 def test_bad_config_fails_naming_the_key_and_what_it_accepts(key: str, value: str, accepted: str) -> None:

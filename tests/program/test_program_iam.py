@@ -215,7 +215,14 @@ def test_resource_star_only_where_aws_accepts_nothing_narrower(dev_program: Prog
     assert set(XRAY_ACTIONS) == FUNCTION_XRAY
     assert set(LOG_DELIVERY_ACTIONS) == WORKFLOW_LOG_DELIVERY
     assert set(API_GATEWAY_LOGGING_ACTIONS) == API_GATEWAY_LOGGING
-    star_only = {
+    expected = {
+        "orders-create-order-policy": FUNCTION_XRAY,
+        "orders-get-order-policy": FUNCTION_XRAY,
+        "orders-update-order-policy": FUNCTION_XRAY,
+        "notifications-notification-policy": FUNCTION_XRAY,
+        "orders-update-order-on-failure-policy": set(),
+        "notifications-notification-on-failure-policy": set(),
+        "payments-start-policy": set(),
         "payments-workflow-policy": WORKFLOW_LOG_DELIVERY | WORKFLOW_XRAY,
         "orders-api-logging-policy": API_GATEWAY_LOGGING,
     }
@@ -224,10 +231,8 @@ def test_resource_star_only_where_aws_accepts_nothing_narrower(dev_program: Prog
         p.name: {action for action, res in allowed_pairs(p["policy"]) if res == "*"}
         for p in dev_program.of_type(ROLE_POLICY)
     }
-    # THEN functions upload traces there and nothing else; the workflow and API Gateway's account
-    # role deliver logs; every other policy names its resources
-    expected = {name: star_only.get(name, FUNCTION_XRAY if name.endswith("-order-policy") else set()) for name in on_star}
-    expected["notifications-notification-policy"] = FUNCTION_XRAY
+    # THEN functions upload traces there and nothing else, the workflow and API Gateway's account
+    # role deliver logs, and every other policy names its resources
     assert on_star == expected
 
 
