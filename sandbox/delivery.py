@@ -77,6 +77,7 @@ class Dispatcher:
         delay_scale: float = 0.01,
         workers: int = 8,
         on_trace: Callable[[str], None] | None = None,
+        describe_target: Callable[[str], str] | None = None,
     ) -> None:
         """A dispatcher invoking ``functions``; ``delay_scale`` shrinks every back-off delay."""
         self.functions = functions
@@ -84,6 +85,8 @@ class Dispatcher:
         self.region = region
         self.delay_scale = delay_scale
         self.on_trace = on_trace or (lambda line: None)
+        #: Names a target in trace lines (default: its ARN's last part).
+        self.describe_target = describe_target or (lambda arn: arn.split(":")[-1])
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery")
         self._pending = 0
         self._cond = threading.Condition()
@@ -139,20 +142,20 @@ class Dispatcher:
         it = iter(entries)
         return [r if r is not None else next(it) for r in results]
 
-    def _trace(self, entry: dict[str, Any], rules: list[str]) -> None:
+    def _trace(self, entry: dict[str, Any], targets: list[str]) -> None:
         try:
             detail = json.loads(entry.get("Detail") or "{}")
         except ValueError:
             detail = {}
         order = detail.get("id", "?") if isinstance(detail, dict) else "?"
-        receivers = ", ".join(rules) if rules else "no rule matched"
+        receivers = ", ".join(targets) if targets else "no rule matched"
         self.on_trace(f"{entry.get('DetailType')} from {entry.get('Source')} (order {order}) -> {receivers}")
 
     def _route(self, rule: Rule, event: dict[str, Any], transform_input: bool) -> None:
         if not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
             return
         if not rule.name.startswith(ARCHIVE_RULE_PREFIX):
-            getattr(self._local, "matched", []).append(rule.name)
+            getattr(self._local, "matched", []).extend(self.describe_target(t["Arn"]) for t in rule.targets)
         native: list[dict[str, Any]] = []
         ours: list[dict[str, Any]] = []
         for target in rule.targets:

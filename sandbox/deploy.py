@@ -7,12 +7,15 @@ log groups and state machine a deployed stack has.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from typing import Any
 
 import boto3
 from botocore.client import BaseClient
 
+from components.lambda_function import HANDLERS_DIR
 from sandbox.program import DeclaredResource, Program
 
 
@@ -41,6 +44,16 @@ def _target_request(target: DeclaredResource) -> dict[str, Any]:
     if dead_letter:
         request["DeadLetterConfig"] = {"Arn": dead_letter["arn"]}
     return request
+
+
+def _handlers_zip() -> bytes:
+    """The ``handlers`` package as the program ships it (what ``lambda get-function`` returns)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(HANDLERS_DIR.iterdir()):
+            if path.suffix in (".py", ".json"):
+                archive.write(path, f"handlers/{path.name}")
+    return buffer.getvalue()
 
 
 def deploy(program: Program, endpoint_url: str) -> None:
@@ -120,6 +133,40 @@ def deploy(program: Program, endpoint_url: str) -> None:
                 else [],
             },
             tracingConfiguration={"enabled": bool((machine.get("tracingConfiguration") or {}).get("enabled"))},
+        )
+
+    lambda_ = aws("lambda")
+    code = _handlers_zip()
+    for fn in program.of_type("aws:lambda/function:Function"):
+        # The code is listed, not run here: the sandbox runs the same files in-process.
+        lambda_.create_function(
+            FunctionName=fn["name"],
+            Runtime=fn["runtime"],
+            Role=fn["role"],
+            Handler=fn["handler"],
+            Code={"ZipFile": code},
+            Description=fn.get("description", ""),
+            Timeout=int(fn.get("timeout", 3)),
+            MemorySize=int(fn.get("memorySize", 128)),
+            Architectures=list(fn.get("architectures") or ["x86_64"]),
+            Environment={"Variables": dict((fn.get("environment") or {}).get("variables") or {})},
+            TracingConfig={"Mode": (fn.get("tracingConfig") or {}).get("mode", "PassThrough")},
+        )
+    for permission in program.of_type("aws:lambda/permission:Permission"):
+        lambda_.add_permission(
+            FunctionName=permission["function"],
+            StatementId=permission.name,
+            Action=permission["action"],
+            Principal=permission["principal"],
+            SourceArn=permission["sourceArn"],
+        )
+    for config in program.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):
+        on_failure = ((config.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
+        lambda_.put_function_event_invoke_config(
+            FunctionName=config["functionName"],
+            MaximumRetryAttempts=int(config["maximumRetryAttempts"]),
+            MaximumEventAgeInSeconds=int(config["maximumEventAgeInSeconds"]),
+            DestinationConfig={"OnFailure": {"Destination": on_failure}} if on_failure else {},
         )
 
     for bus in program.of_type("aws:cloudwatch/eventBus:EventBus"):

@@ -140,6 +140,7 @@ class Sandbox:
             self.program.region,
             delay_scale=self.delay_scale,
             on_trace=self.on_trace,
+            describe_target=self._describe_target,
         )
         self.dispatcher.install()
         self._install_outbox()
@@ -184,6 +185,20 @@ class Sandbox:
         finally:
             if _ACTIVE_LOCK.locked():
                 _ACTIVE_LOCK.release()
+
+    def _describe_target(self, arn: str) -> str:
+        """A target as a reader of the trace knows it: the kind and the program's logical name."""
+        try:
+            declared = self.program.by_arn(arn)
+        except KeyError:
+            return arn
+        kind = {
+            "aws:lambda/function:Function": "λ",
+            "aws:sfn/stateMachine:StateMachine": "state machine",
+            "aws:cloudwatch/logGroup:LogGroup": "log group",
+            "aws:sqs/queue:Queue": "queue",
+        }.get(declared.type, declared.type)
+        return f"{kind} {declared.name}"
 
     # --- the notification outbox --------------------------------------------------------------
     def _install_outbox(self) -> None:

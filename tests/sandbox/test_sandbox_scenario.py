@@ -86,6 +86,11 @@ def test_outputs_have_the_stack_keys_and_point_at_the_local_api(sandbox: Sandbox
     sandbox.client("dynamodb").describe_table(TableName=outputs["orders_table_name"])
     sandbox.client("stepfunctions").describe_state_machine(stateMachineArn=outputs["payment_state_machine_arn"])
     sandbox.client("sns").get_topic_attributes(TopicArn=outputs["notification_topic_arn"])
+    # and the functions are listed with the environment the program gives them
+    for declared in sandbox.program.of_type("aws:lambda/function:Function"):
+        listed = sandbox.client("lambda").get_function_configuration(FunctionName=declared["name"])
+        assert listed["Environment"]["Variables"] == declared["environment"]["variables"]
+        assert listed["Handler"] == declared["handler"]
     groups = sandbox.client("logs").describe_log_groups(logGroupNamePrefix=outputs["catch_all_log_group_name"])
     assert [g["logGroupName"] for g in groups["logGroups"]] == [outputs["catch_all_log_group_name"]]
 
