@@ -41,6 +41,14 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+#: API Gateway's own error answers, as ``{"error": "..."}`` like the handlers'.
+GATEWAY_RESPONSE_TEMPLATES = {
+    "BAD_REQUEST_BODY": '{"error": "invalid request body: $context.error.validationErrorString"}',
+    "DEFAULT_4XX": '{"error": "$context.error.messageString"}',
+    "DEFAULT_5XX": '{"error": "$context.error.messageString"}',
+}
+
+
 def order_request_schema() -> str:
     """The ``POST /order`` body schema, shared by the API validator, the handler and the sandbox."""
     return ORDER_SCHEMA_PATH.read_text()
@@ -186,6 +194,17 @@ class OrderService(pulumi.ComponentResource):
             validate_request_parameters=True,
             opts=child,
         )
+        # Every error API Gateway answers itself is JSON of the same shape as the handlers' errors.
+        self.gateway_responses = [
+            aws.apigateway.Response(
+                f"{name}-{response_type.lower().replace('_', '-')}-response",
+                rest_api_id=self.api.id,
+                response_type=response_type,
+                response_templates={"application/json": template},
+                opts=child,
+            )
+            for response_type, template in GATEWAY_RESPONSE_TEMPLATES.items()
+        ]
         self.order_resource = aws.apigateway.Resource(
             f"{name}-order-resource",
             rest_api=self.api.id,
@@ -261,6 +280,7 @@ class OrderService(pulumi.ComponentResource):
                     *[i.uri for i in integrations],
                     *[m.id for m in (self.post_order, self.get_order_method)],
                     *[r.id for r in (self.order_resource, self.order_id_resource)],
+                    *[r.id for r in self.gateway_responses],
                 ).apply(
                     lambda parts: hashlib.sha256(
                         json.dumps([order_request_schema(), args.api_auth, *parts]).encode()

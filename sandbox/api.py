@@ -93,12 +93,21 @@ def declared_routes(program: Program) -> list[Route]:
     return routes
 
 
+def declared_gateway_responses(program: Program) -> dict[str, str]:
+    """The program's gateway response templates by response type (``BAD_REQUEST_BODY``, ...)."""
+    return {
+        r["responseType"]: (r.get("responseTemplates") or {}).get("application/json", "")
+        for r in program.of_type("aws:apigateway/response:Response")
+    }
+
+
 class ApiServer:
     """A threaded HTTP server in front of the program's functions."""
 
     def __init__(self, program: Program, functions: FunctionRuntime, host: str, port: int) -> None:
         """Bind ``host:port`` (raises OSError when the port is taken)."""
         self.routes = declared_routes(program)
+        self.gateway_responses = declared_gateway_responses(program)
         self.functions = functions
         stage = program.of_type("aws:apigateway/stage:Stage")
         self.stage = stage[0]["stageName"] if stage else ""
@@ -128,28 +137,40 @@ class ApiServer:
         path = split.path.rstrip("/") or "/"
         if self.stage and path.startswith(f"/{self.stage}/"):
             path = path[len(self.stage) + 1 :]
-        candidates = [(r, m) for r in self.routes if (m := r.pattern.match(path))]
-        if not candidates:
-            return _json(404, {"message": "Not Found"})
-        route_match = next(((r, m) for r, m in candidates if r.method == method), None)
+        route_match = next(((r, m) for r in self.routes if r.method == method and (m := r.pattern.match(path))), None)
         if route_match is None:
-            return _json(403, {"message": "Missing Authentication Token"})
+            # API Gateway's answer to any route it does not have.
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
         route, match = route_match
         if route.validate_body:
             validator = route.validator_for(headers.get("content-type", ""))
-            if validator is not None and not _body_is_valid(validator, body):
-                return _json(400, {"message": "Invalid request body"})
+            problem = _body_problem(validator, body) if validator is not None else None
+            if problem is not None:
+                return self._gateway_error("BAD_REQUEST_BODY", 400, "Invalid request body", problem)
         event = self._proxy_event(route, match.groupdict(), method, split.path, split.query, headers, body)
         try:
             response = self.functions.invoke(route.function_arn, event)
         except Exception:
             log.exception("%s %s: the function failed", method, path)
-            return _json(502, {"message": "Internal server error"})
+            return self._gateway_error("INTEGRATION_FAILURE", 502, "Internal server error")
         status = int(response.get("statusCode", 200))
         out_headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
         payload = response.get("body") or ""
         data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
         return status, out_headers, data
+
+    def _gateway_error(
+        self, response_type: str, status: int, message: str, validation: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
+        """API Gateway's own error, rendered from the program's gateway response if it has one."""
+        default = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        template = self.gateway_responses.get(response_type) or self.gateway_responses.get(default)
+        if not template:
+            return _json(status, {"message": message})
+        body = template.replace("$context.error.validationErrorString", _json_fragment(validation)).replace(
+            "$context.error.messageString", _json_fragment(message)
+        )
+        return status, {"Content-Type": "application/json"}, body.encode()
 
     def _proxy_event(
         self,
@@ -212,12 +233,21 @@ class ApiServer:
         return Handler
 
 
-def _body_is_valid(validator: Draft4Validator, body: bytes) -> bool:
+def _body_problem(validator: Draft4Validator, body: bytes) -> str | None:
+    """Why API Gateway would refuse this body (``None``: it passes the model)."""
     try:
         document = json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
-    except ValueError:
-        return False
-    return bool(validator.is_valid(document))
+    except ValueError as error:
+        return f"[Invalid JSON: {error}]"
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    return "[" + ", ".join(e.message for e in errors) + "]"
+
+
+def _json_fragment(text: str) -> str:
+    """``text`` escaped to sit inside a JSON string literal of a template."""
+    return json.dumps(text)[1:-1]
 
 
 def _json(status: int, payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:

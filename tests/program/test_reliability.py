@@ -474,3 +474,22 @@ def test_bus_is_archived_for_replay(dev_program: Program, configured_program: Pr
         assert archive["eventSourceArn"] == bus["arn"]
         assert archive["retentionDays"] == days
         assert "eventPattern" not in archive.state or not archive["eventPattern"]
+
+
+def test_api_gateways_own_errors_are_json_like_the_handlers(dev_program: Program) -> None:
+    """Validation failures and every other gateway error answer ``{"error": ...}``, as the handlers do."""
+    # GIVEN the program's gateway responses
+    responses = {
+        r["responseType"]: r["responseTemplates"]["application/json"]
+        for r in dev_program.of_type("aws:apigateway/response:Response")
+    }
+    # THEN a refused body says why, and every other 4xx/5xx is JSON with an "error" key
+    assert set(responses) == {"BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert "$context.error.validationErrorString" in responses["BAD_REQUEST_BODY"]
+    for template in responses.values():
+        rendered = template.replace("$context.error.validationErrorString", "x").replace(
+            "$context.error.messageString", "y"
+        )
+        assert set(json.loads(rendered)) == {"error"}
+    (api,) = dev_program.of_type("aws:apigateway/restApi:RestApi")
+    assert {r["restApiId"] for r in dev_program.of_type("aws:apigateway/response:Response")} == {api.id}

@@ -53,7 +53,7 @@ def test_a_bad_order_is_refused_and_leaves_no_trace(sandbox: Sandbox, body: str,
     # THEN it is refused with a 4xx and a JSON message
     assert 400 <= response.status < 500, response
     assert isinstance(response.body, dict)
-    assert response.body.get("message") or response.body.get("error")
+    assert response.body["error"], response.body
     # AND nothing was written, published or started
     assert sandbox.wait_idle(10)
     assert table_items(sandbox) == []
@@ -69,13 +69,25 @@ def test_reading_a_bad_or_unknown_order_is_a_json_4xx(sandbox: Sandbox, path: st
     response = http("GET", f"{sandbox.api_url}{path}")
     # THEN the status says which, with a JSON message
     assert response.status == status
-    assert response.body.get("error") or response.body.get("message")
+    assert response.body["error"]
 
 
 def test_routes_the_program_does_not_declare_are_not_served(sandbox: Sandbox) -> None:
     # GIVEN the program declares POST /order and GET /order/{id} only
     # WHEN other routes are called
-    # THEN API Gateway's answers come back as JSON
-    assert http("GET", f"{sandbox.api_url}/orders").status == 404
-    assert http("DELETE", f"{sandbox.api_url}/order/1").status == 403
+    # THEN API Gateway's answer comes back, as the program's JSON gateway response
+    for method, path in (("GET", "/orders"), ("DELETE", "/order/1"), ("GET", "/order")):
+        response = http(method, f"{sandbox.api_url}{path}")
+        assert response.status == 403
+        assert response.body == {"error": "Missing Authentication Token"}
     assert get_order(sandbox, 1).status == 404
+
+
+def test_the_api_says_what_is_wrong_with_a_body(sandbox: Sandbox) -> None:
+    # GIVEN the API's request validator and its BAD_REQUEST_BODY gateway response
+    # WHEN a body misses a field
+    response = http("POST", f"{sandbox.api_url}/order", '{"id": 101}')
+    # THEN the 400 names the problem
+    assert response.status == 400
+    assert response.body["error"].startswith("invalid request body: ")
+    assert "'amount' is a required property" in response.body["error"]
