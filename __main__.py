@@ -62,6 +62,7 @@ payments = PaymentService(
         fraud_threshold=settings.fraud_threshold,
         workflow_type=settings.payment_workflow_type,
         log_retention_days=settings.log_retention_days,
+        account_id=account_id,
     ),
 )
 notifications = NotificationService(

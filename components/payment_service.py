@@ -30,6 +30,9 @@ class PaymentServiceArgs:
     fraud_threshold: float = 500
     workflow_type: str = "STANDARD"
     log_retention_days: int = 14
+    #: When set, the service roles trust their AWS service only on behalf of this account
+    #: (``aws:SourceAccount``: the confused-deputy guard AWS recommends).
+    account_id: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         """Validate threshold and workflow type, naming the field."""
@@ -56,9 +59,14 @@ class PaymentService(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         bus = args.bus
 
+        def trust(service: str) -> pulumi.Output[str]:
+            return pulumi.Output.from_input(args.account_id).apply(
+                lambda account: json.dumps(policies.assume_role_policy(service, account=account or None))
+            )
+
         self.role = aws.iam.Role(
             f"{name}-workflow-role",
-            assume_role_policy=json.dumps(policies.assume_role_policy("states.amazonaws.com")),
+            assume_role_policy=trust("states.amazonaws.com"),
             description=f"Payment workflow ({args.stack}): puts its outcome on the stack's bus",
             opts=child,
         )
@@ -93,7 +101,7 @@ class PaymentService(pulumi.ComponentResource):
 
         self.events_role = aws.iam.Role(
             f"{name}-start-role",
-            assume_role_policy=json.dumps(policies.assume_role_policy("events.amazonaws.com")),
+            assume_role_policy=trust("events.amazonaws.com"),
             description=f"EventBridge ({args.stack}): starts the payment workflow only",
             opts=child,
         )

@@ -316,3 +316,17 @@ def test_parliament_would_flag_a_wildcard_grant() -> None:
     # WHEN parliament lints it the same way
     # THEN it reports something (the lint above is not vacuous)
     assert _findings(bad)
+
+
+@pytest.mark.parametrize("service", ["events.amazonaws.com", "states.amazonaws.com"])
+def test_service_roles_trust_their_service_only_for_this_account(dev_program: Program, service: str) -> None:
+    # GIVEN the roles EventBridge and Step Functions assume
+    roles = [
+        r
+        for r in dev_program.of_type("aws:iam/role:Role")
+        if json.loads(r["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Service": service}
+    ]
+    assert len(roles) == 1
+    # THEN the trust is limited to this account (confused-deputy guard)
+    (trust,) = json.loads(roles[0]["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": dev_program.account_id}}
