@@ -52,6 +52,8 @@ orders = OrderService(
         api_auth=settings.api_auth,
         protect_data=settings.protect_data,
         manage_api_gateway_account=settings.manage_api_gateway_account,
+        account_id=account_id,
+        region=region,
     ),
 )
 payments = PaymentService(

@@ -69,6 +69,9 @@ class OrderServiceArgs:
     protect_data: bool = False
     #: Set API Gateway's account-level CloudWatch role (needed for access logs in a fresh account).
     manage_api_gateway_account: bool = True
+    #: Account and region the API Gateway logging role may write in (with manage_api_gateway_account).
+    account_id: pulumi.Input[str] = ""
+    region: pulumi.Input[str] = ""
 
     def __post_init__(self) -> None:
         """Validate the API settings, naming the field."""
@@ -297,7 +300,7 @@ class OrderService(pulumi.ComponentResource):
         )
         stage_depends_on: list[pulumi.Resource] = []
         if args.manage_api_gateway_account:
-            stage_depends_on.append(self._api_gateway_account(name))
+            stage_depends_on.append(self._api_gateway_account(name, args))
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.api.id,
@@ -340,7 +343,7 @@ class OrderService(pulumi.ComponentResource):
             )
         self.api_url = self.stage.invoke_url
 
-    def _api_gateway_account(self, name: str) -> aws.apigateway.Account:
+    def _api_gateway_account(self, name: str, args: OrderServiceArgs) -> aws.apigateway.Account:
         """API Gateway writes logs only once the account-and-region setting names a role it can assume.
 
         The setting is one per account and region, shared by every API there, so the role and the
@@ -357,7 +360,9 @@ class OrderService(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{name}-api-logging-policy",
             role=role.id,
-            policy=json.dumps(policies.api_gateway_logging_policy()),
+            policy=pulumi.Output.all(args.region, args.account_id).apply(
+                lambda v: json.dumps(policies.api_gateway_logging_policy(v[0], v[1]))
+            ),
             opts=retained,
         )
         return aws.apigateway.Account(

@@ -30,16 +30,17 @@ LOG_DELIVERY_ACTIONS = [
 
 #: What API Gateway's account-level CloudWatch role needs (the actions of AWS's
 #: AmazonAPIGatewayPushToCloudWatchLogs, listed exactly). The role serves every API of the
-#: account and region, so it cannot be scoped to this stack's log groups.
+#: account and region, so it is scoped to the log groups of that account and region, not to
+#: this stack's; ``logs:DescribeLogGroups`` supports only ``Resource: "*"``.
 API_GATEWAY_LOGGING_ACTIONS = [
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
     "logs:DescribeLogStreams",
     "logs:FilterLogEvents",
     "logs:GetLogEvents",
     "logs:PutLogEvents",
 ]
+API_GATEWAY_LIST_ACTIONS = ["logs:DescribeLogGroups"]
 
 
 def statement(sid: str, actions: list[str], resources: list[str], **extra: Any) -> Document:
@@ -221,6 +222,10 @@ def ops_topic_policy(topic_arn: str, account_id: str) -> Document:
     )
 
 
-def api_gateway_logging_policy() -> Document:
-    """API Gateway's account-level role: write access and execution logs of any API."""
-    return document(statement("ApiGatewayWritesLogs", API_GATEWAY_LOGGING_ACTIONS, ["*"]))
+def api_gateway_logging_policy(region: str, account_id: str, partition: str = "aws") -> Document:
+    """API Gateway's account-level role: write access and execution logs of any API of the account."""
+    groups = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+    return document(
+        statement("ApiGatewayWritesLogs", API_GATEWAY_LOGGING_ACTIONS, [groups, f"{groups}:log-stream:*"]),
+        statement("ApiGatewayListsLogGroups", API_GATEWAY_LIST_ACTIONS, ["*"]),
+    )

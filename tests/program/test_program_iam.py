@@ -25,7 +25,12 @@ from program_testkit import (
     trusted_services,
 )
 
-from components.policies import API_GATEWAY_LOGGING_ACTIONS, LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
+from components.policies import (
+    API_GATEWAY_LIST_ACTIONS,
+    API_GATEWAY_LOGGING_ACTIONS,
+    LOG_DELIVERY_ACTIONS,
+    XRAY_ACTIONS,
+)
 from sandbox.program import DeclaredResource, Program
 
 # Written out here (not imported) so that a change of the components' lists is a visible test diff.
@@ -42,16 +47,17 @@ WORKFLOW_LOG_DELIVERY = {
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
 }
-# AWS's AmazonAPIGatewayPushToCloudWatchLogs, for the account-level role API Gateway logs with.
+# AWS's AmazonAPIGatewayPushToCloudWatchLogs, for the account-level role API Gateway logs with:
+# every action on this account and region's log groups, except listing groups, which is "*" only.
 API_GATEWAY_LOGGING = {
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
-    "logs:DescribeLogGroups",
     "logs:DescribeLogStreams",
     "logs:FilterLogEvents",
     "logs:GetLogEvents",
     "logs:PutLogEvents",
 }
+API_GATEWAY_LIST = {"logs:DescribeLogGroups"}
 API_ACCOUNT = "aws:apigateway/account:Account"
 RESOURCE_POLICY_TYPES = {
     "aws:sqs/queuePolicy:QueuePolicy": "policy",
@@ -103,6 +109,7 @@ def _expected_grants(program: Program) -> dict[str, set[tuple[str, str]]]:
     notify_dlq = target_of(program, rule_named(program, "notification-service"))["deadLetterConfig"]["arn"]
     start_role = target_of(program, rule_named(program, "payment-service-filtering-orders"))["roleArn"]
     api_logging_role = one(program.of_type(API_ACCOUNT))["cloudwatchRoleArn"]
+    account_groups = f"arn:aws:logs:{program.region}:{program.account_id}:log-group:*"
     return {
         create["role"]: _function_baseline(program, create)
         | {("dynamodb:GetItem", table), ("dynamodb:PutItem", table), ("events:PutEvents", bus)},
@@ -118,7 +125,12 @@ def _expected_grants(program: Program) -> dict[str, set[tuple[str, str]]]:
         state_machine["roleArn"]: {("events:PutEvents", bus)}
         | {(action, "*") for action in WORKFLOW_LOG_DELIVERY | WORKFLOW_XRAY},
         start_role: {("states:StartExecution", state_machine["arn"])},
-        api_logging_role: {(action, "*") for action in API_GATEWAY_LOGGING},
+        api_logging_role: {
+            (action, resource)
+            for action in API_GATEWAY_LOGGING
+            for resource in (account_groups, f"{account_groups}:log-stream:*")
+        }
+        | {(action, "*") for action in API_GATEWAY_LIST},
     }
 
 
@@ -215,6 +227,7 @@ def test_resource_star_only_where_aws_accepts_nothing_narrower(dev_program: Prog
     assert set(XRAY_ACTIONS) == FUNCTION_XRAY
     assert set(LOG_DELIVERY_ACTIONS) == WORKFLOW_LOG_DELIVERY
     assert set(API_GATEWAY_LOGGING_ACTIONS) == API_GATEWAY_LOGGING
+    assert set(API_GATEWAY_LIST_ACTIONS) == API_GATEWAY_LIST
     expected = {
         "orders-create-order-policy": FUNCTION_XRAY,
         "orders-get-order-policy": FUNCTION_XRAY,
@@ -224,7 +237,7 @@ def test_resource_star_only_where_aws_accepts_nothing_narrower(dev_program: Prog
         "notifications-notification-on-failure-policy": set(),
         "payments-start-policy": set(),
         "payments-workflow-policy": WORKFLOW_LOG_DELIVERY | WORKFLOW_XRAY,
-        "orders-api-logging-policy": API_GATEWAY_LOGGING,
+        "orders-api-logging-policy": API_GATEWAY_LIST,
     }
     # WHEN every identity policy's actions on "*" are collected
     on_star = {
@@ -257,12 +270,8 @@ def _findings(policy: str) -> set[str]:
 # Known and accepted: the Step Functions execution role must hold logs:PutResourcePolicy on "*"
 # (AWS's documented policy for logging to CloudWatch Logs), which parliament's community auditor
 # classifies as a permissions-management action. Nothing else may be reported.
-# Also accepted: API Gateway's account-level logging role serves every API of the account and
-# region, with AWS's managed-policy actions on "*" (RESOURCE_STAR); see the report for a narrower
-# "arn:aws:logs:<region>:<account>:log-group:*" alternative.
 EXPECTED_FINDINGS = {
     "payments-workflow-policy": {"PERMISSIONS_MANAGEMENT_ACTIONS:logs:putresourcepolicy"},
-    "orders-api-logging-policy": {"RESOURCE_STAR:"},
 }
 
 
