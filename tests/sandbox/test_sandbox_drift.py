@@ -28,6 +28,25 @@ def test_the_fraud_threshold_comes_from_config(start_sandbox: Callable[..., Sand
     assert get_order(sandbox, 2).body["status"] == contract.ORDER_CANCELLED
 
 
+def test_the_express_workflow_type_from_config_runs_the_same_choreography(
+    start_sandbox: Callable[..., Sandbox],
+) -> None:
+    # GIVEN the payment workflow switched to EXPRESS through config
+    program = evaluate("dev", overrides={"eda-demo:paymentWorkflowType": "EXPRESS"})
+    sandbox = start_sandbox(program)
+    machine = sandbox.client("stepfunctions").describe_state_machine(
+        stateMachineArn=sandbox.outputs["payment_state_machine_arn"]
+    )
+    assert machine["type"] == "EXPRESS"
+    # WHEN orders on both sides of the threshold are placed
+    assert post_order(sandbox, 5, 500).status == 201
+    assert post_order(sandbox, 6, 501).status == 201
+    assert sandbox.wait_idle(30)
+    # THEN they end as with STANDARD
+    assert get_order(sandbox, 5).body["status"] == contract.ORDER_COMPLETED
+    assert get_order(sandbox, 6).body["status"] == contract.ORDER_CANCELLED
+
+
 def test_a_rule_retargeted_in_the_components_is_retargeted_in_the_sandbox(
     start_sandbox: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,6 +37,9 @@ def test_the_original_curl_scenario_end_to_end(sandbox: Sandbox) -> None:
         # the putEvents task's result: one entry accepted by the bus
         entries = json.loads(described["output"])["Entries"]
         assert len(entries) == 1 and entries[0].get("EventId"), entries
+        history = [e["type"] for e in sfn.get_execution_history(executionArn=run["executionArn"])["events"]]
+        assert history[0] == "ExecutionStarted" and history[-1] == "ExecutionSucceeded"
+        assert "TaskSucceeded" in history
     assert sorted(orders) == [101, 102]
 
     # three catch-all entries per order, with the expected detail-types
