@@ -19,6 +19,7 @@ from moto.sns.models import SNSBackend
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from sandbox import logs as function_logs
+from sandbox import moto_speedups
 from sandbox.api import ApiServer
 from sandbox.delivery import Dispatcher
 from sandbox.deploy import client, deploy
@@ -115,6 +116,7 @@ class Sandbox:
     def _start(self) -> None:
         _check_port(self.aws_port, "AWS endpoint")
         _check_port(self.api_port, "API")
+        moto_speedups.apply()
         aws_port = self.aws_port or _free_port()
         # The endpoint's request log would drown the event trace.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
