@@ -34,7 +34,7 @@ def apply() -> None:
     if _APPLIED:
         return
     modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    backends.list_of_moto_modules = lambda: modules
 
     @functools.lru_cache(maxsize=2048)
     def ext_parse(expression: str) -> Any:
@@ -46,8 +46,8 @@ def apply() -> None:
 
     _ext_parse, _plain_parse = jsonpath_ng.ext.parse, jsonpath_ng.parse
     jsonpath_ng.ext.parse = ext_parse  # moto.events imports it at call time
-    json_path.parse = ext_parse  # type: ignore[attr-defined]
-    result_path.parse = plain_parse  # type: ignore[attr-defined]
+    json_path.parse = ext_parse
+    result_path.parse = plain_parse
     # Keep-alive: boto3 reuses its pooled connections instead of reconnecting per call.
     MotoRequestHandler.protocol_version = "HTTP/1.1"
     _APPLIED = True
