@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from handlers import contract
 from sandbox.program import evaluate
 from sandbox.runtime import Sandbox
 
@@ -51,8 +52,8 @@ def baseline_order_seconds(sandbox: Sandbox) -> float:
     timings = []
     for order_id in range(ROUNDS):
         started = time.perf_counter()
-        dynamodb.put_item(TableName=table, Item={"id": {"N": str(order_id)}, "status": {"S": "OrderCreated"}})
-        for detail_type in ("OrderCreated", "PaymentSucceeded", "OrderCompleted"):
+        dynamodb.put_item(TableName=table, Item={"id": {"N": str(order_id)}, "status": {"S": contract.ORDER_CREATED}})
+        for detail_type in (contract.ORDER_CREATED, contract.PAYMENT_SUCCEEDED, contract.ORDER_COMPLETED):
             events.put_events(
                 Entries=[{"Source": "bench", "DetailType": detail_type, "Detail": "{}", "EventBusName": "bench-bus"}]
             )
@@ -64,7 +65,7 @@ def baseline_order_seconds(sandbox: Sandbox) -> float:
             Key={"id": {"N": str(order_id)}},
             UpdateExpression="SET #s = :s",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": "OrderCompleted"}},
+            ExpressionAttributeValues={":s": {"S": contract.ORDER_COMPLETED}},
         )
         for _ in range(3):
             sns.publish(TopicArn=topic, Message="bench")

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pulumi
 import pytest
-from program_testkit import RecordingMonitor, allowed_pairs, trusted_services
+from program_testkit import SEED_PATTERNS, RecordingMonitor, allowed_pairs, trusted_services
 
 from components import (
     EventBus,
@@ -308,7 +308,7 @@ def test_payment_service_workflow_uses_the_given_bus_and_threshold(
         assert states["Notify EventBus"]["Parameters"]["Entries"][0]["EventBusName"] == bus_name == "eda-demo-alice"
         assert states["isFraud"]["Choices"][0]["NumericGreaterThan"] == 120
         # AND new orders start it through a role EventBridge assumes, allowed exactly that
-        assert json.loads(pattern) == {"source": ["order-service"], "detail-type": ["OrderCreated"]}
+        assert json.loads(pattern) == json.loads(SEED_PATTERNS["payment-service-filtering-orders"])
         assert target_arn == sm_arn
         assert role_arn == start_role_arn
         assert trusted_services(trust) == {"events.amazonaws.com"}
@@ -399,7 +399,7 @@ def test_notification_service_rule_invokes_the_function_that_publishes_to_its_to
     def check(v: list[Any]) -> None:
         pattern, target_arn, fn_arn, env, policy, topic_arn, endpoint, sub_topic = v
         # THEN order and payment events go to the notification function
-        assert json.loads(pattern) == {"source": ["order-service", "payment-service"]}
+        assert json.loads(pattern) == json.loads(SEED_PATTERNS["notification-service"])
         assert target_arn == fn_arn
         # AND that function publishes to this service's topic, which emails the given address
         assert env[contract.ENV_NOTIFICATION_TOPIC] == topic_arn
