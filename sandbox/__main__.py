@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"Outputs (also in {sandbox.state_dir / 'outputs.json'}):")
         print(json.dumps(sandbox.outputs, indent=2))
+        keys = sorted(sandbox.api_keys)
+        if keys:
+            print(f"The API requires a key (eda-demo:apiAuth API_KEY): send 'x-api-key: {keys[0]}'")
         print(
             f"\nTry:\n  export API={sandbox.api_url}\n"
             f'  curl -X POST $API/order -d \'{{"id":101,"amount":100}}\'\n'

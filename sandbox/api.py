@@ -43,6 +43,9 @@ class Route:
     function_arn: str
     validate_body: bool
     validators: dict[str, Draft4Validator]
+    #: ``NONE`` or ``AWS_IAM`` (the method's ``authorization``).
+    authorization: str = "NONE"
+    api_key_required: bool = False
 
     def validator_for(self, content_type: str) -> Draft4Validator | None:
         """The model API Gateway applies to this content type (``$default`` otherwise)."""
@@ -87,6 +90,8 @@ def declared_routes(program: Program) -> list[Route]:
                 pattern=re.compile(regex),
                 function_arn=match.group(1),
                 validate_body=bool(validator and validator.get("validateRequestBody")),
+                authorization=method.get("authorization", "NONE"),
+                api_key_required=bool(method.get("apiKeyRequired")),
                 validators={ct: models[name] for ct, name in (method.get("requestModels") or {}).items()},
             )
         )
@@ -108,6 +113,7 @@ class ApiServer:
         """Bind ``host:port`` (raises OSError when the port is taken)."""
         self.routes = declared_routes(program)
         self.gateway_responses = declared_gateway_responses(program)
+        self.api_keys = {k["value"] for k in program.of_type("aws:apigateway/apiKey:ApiKey") if k.get("value")}
         self.functions = functions
         stage = program.of_type("aws:apigateway/stage:Stage")
         self.stage = stage[0]["stageName"] if stage else ""
@@ -142,6 +148,9 @@ class ApiServer:
             # API Gateway's answer to any route it does not have.
             return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
         route, match = route_match
+        refusal = self._authorize(route, headers)
+        if refusal is not None:
+            return refusal
         if route.validate_body:
             validator = route.validator_for(headers.get("content-type", ""))
             problem = _body_problem(validator, body) if validator is not None else None
@@ -158,6 +167,18 @@ class ApiServer:
         payload = response.get("body") or ""
         data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
         return status, out_headers, data
+
+    def _authorize(self, route: Route, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes] | None:
+        """API Gateway's checks before validation: an API key, or a SigV4-signed request.
+
+        The key must be one the program declares; a signature is required but not verified
+        (the sandbox has no IAM).
+        """
+        if route.api_key_required and headers.get("x-api-key") not in self.api_keys:
+            return self._gateway_error("INVALID_API_KEY", 403, "Forbidden")
+        if route.authorization == "AWS_IAM" and not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+        return None
 
     def _gateway_error(
         self, response_type: str, status: int, message: str, validation: str = ""

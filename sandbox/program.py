@@ -209,6 +209,11 @@ class ProviderMocks(pulumi.runtime.Mocks):
                 arn=f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
             )
             rid = f"ags-{api}-{stage}"
+        elif typ == "aws:apigateway/apiKey:ApiKey":
+            rid = _short_hash(self.stack, args.name, length=10)
+            state.update(
+                name=name, value=inputs.get("value") or f"sandbox-{_short_hash(self.stack, args.name, length=20)}"
+            )
         elif typ == "aws:kms/key:Key":
             key_id = f"{_short_hash(self.stack, args.name, length=8)}-0000-4000-8000-000000000000"
             state.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{acct}:key/{key_id}")

@@ -248,6 +248,11 @@ class Sandbox:
         """A boto3 client for the sandbox's AWS endpoint."""
         return client(service, self.endpoint_url, self.program.region)
 
+    @property
+    def api_keys(self) -> set[str]:
+        """API keys the program declares (empty unless ``apiAuth`` is ``API_KEY``)."""
+        return self._api.api_keys if self._api is not None else set()
+
     def running_executions(self) -> int:
         """Payment executions still running."""
         backend = stepfunctions_parser_backends[self.program.account_id][self.program.region]

@@ -22,10 +22,18 @@ class Response:
     body: Any
 
 
-def http(method: str, url: str, body: bytes | str | None = None, content_type: str | None = None) -> Response:
+def http(
+    method: str,
+    url: str,
+    body: bytes | str | None = None,
+    content_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """One request; curl's ``-d`` sends a form content type, which is the default here too."""
     data = body.encode() if isinstance(body, str) else body
-    headers = {"Content-Type": content_type or "application/x-www-form-urlencoded"} if data is not None else {}
+    headers = dict(headers or {})
+    if data is not None:
+        headers["Content-Type"] = content_type or "application/x-www-form-urlencoded"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -13,7 +13,7 @@ from components.event_bus import EventBus
 from handlers import contract
 from sandbox.program import evaluate
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import get_order, post_order
+from tests.sandbox.conftest import get_order, http, post_order
 
 
 def test_the_fraud_threshold_comes_from_config(start_sandbox: Callable[..., Sandbox]) -> None:
@@ -109,3 +109,28 @@ def test_a_function_environment_changed_in_the_program_reaches_the_handler(
     assert create_order.environment["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
     handler_globals = inspect.unwrap(create_order._entry).__globals__  # type: ignore[arg-type]
     assert handler_globals["logger"].log_level == logging.DEBUG
+
+
+def test_api_auth_from_config_is_enforced_by_the_local_api(start_sandbox: Callable[..., Sandbox]) -> None:
+    # GIVEN the API closed with an API key through config
+    sandbox = start_sandbox(evaluate("dev", overrides={"eda-demo:apiAuth": "API_KEY"}))
+    (key,) = sandbox.api_keys
+    body = '{"id":8,"amount":10}'
+    # WHEN an order is posted without the key, with a wrong one, then with the program's key
+    without = http("POST", f"{sandbox.api_url}/order", body)
+    wrong = http("POST", f"{sandbox.api_url}/order", body, headers={"x-api-key": "guess"})
+    right = http("POST", f"{sandbox.api_url}/order", body, headers={"x-api-key": key})
+    # THEN only the last one gets through
+    assert (without.status, wrong.status, right.status) == (403, 403, 201)
+    assert without.body == {"error": "Forbidden"}
+
+
+def test_iam_auth_from_config_requires_signed_requests(start_sandbox: Callable[..., Sandbox]) -> None:
+    # GIVEN the API closed with IAM auth through config
+    sandbox = start_sandbox(evaluate("dev", overrides={"eda-demo:apiAuth": "AWS_IAM"}))
+    # WHEN an order is read unsigned, then with a SigV4 Authorization header
+    unsigned = http("GET", f"{sandbox.api_url}/order/1")
+    signed = http("GET", f"{sandbox.api_url}/order/1", headers={"authorization": "AWS4-HMAC-SHA256 Credential=x"})
+    # THEN the unsigned request is refused before reaching the function
+    assert unsigned.status == 403
+    assert signed.status == 404
