@@ -1,4 +1,10 @@
-"""Shared fixtures: the program as declared for the ``dev`` and ``alice`` stacks."""
+"""Shared fixtures: the program as declared for the ``dev`` and ``alice`` stacks.
+
+``evaluate`` runs ``__main__.py`` inside ``@pulumi.runtime.test`` and returns every resource
+with its inputs already resolved, so whole-graph tests on these fixtures assert on plain data.
+Tests that build components themselves and assert on Outputs are decorated with
+``@pulumi.runtime.test`` (``tests/program/test_program_components.py``).
+"""
 
 from __future__ import annotations
 
