@@ -180,6 +180,10 @@ class Dispatcher:
             self._pending -= 1
             self._cond.notify_all()
 
+    def _count(self, outcome: str) -> None:
+        with self._cond:
+            self.stats[outcome] += 1
+
     @property
     def pending(self) -> int:
         """Deliveries and invocations not finished yet (retries included)."""
@@ -205,13 +209,18 @@ class Dispatcher:
             max_retries = int(policy.get("MaximumRetryAttempts", 185))
             max_age = float(policy.get("MaximumEventAgeInSeconds", 86400))
             try:
-                self._deliver(delivery)
-                self.stats["delivered"] += 1
+                try:
+                    self._deliver(delivery)
+                except DeliveryError:
+                    raise
+                except Exception as unexpected:  # whatever else goes wrong is a failed delivery too
+                    raise DeliveryError("InternalFailure", str(unexpected)) from unexpected
+                self._count("delivered")
                 return
             except DeliveryError as error:
                 age = (time.monotonic() - delivery.first_attempt) / max(self.delay_scale, 1e-9)
                 if attempt < max_retries and age < max_age:
-                    self.stats["retried"] += 1
+                    self._count("retried")
                     wait = FIRST_RETRY_SECONDS * (2**attempt) * self.delay_scale
                     log.info("retrying %s for rule %s (%s)", delivery.target["Arn"], delivery.rule_name, error)
                     with self._cond:
@@ -248,7 +257,7 @@ class Dispatcher:
 
     def _dead_letter(self, delivery: Delivery, code: str, message: str) -> None:
         dlq = (delivery.target.get("DeadLetterConfig") or {}).get("Arn")
-        self.stats["dead_lettered"] += 1
+        self._count("dead_lettered")
         if not dlq:
             log.error("event %s for %s dropped after retries: no dead-letter queue", delivery.event["id"], code)
             return
@@ -283,7 +292,7 @@ class Dispatcher:
                 self.functions.invoke(arn, event)
                 return
             except Exception as error:
-                self.stats["function_errors"] += 1
+                self._count("function_errors")
                 if attempt < fn.async_retries:
                     log.warning("%s failed (%s); Lambda retries it", fn.name, error)
                     with self._cond:
@@ -321,7 +330,7 @@ class Dispatcher:
             },
         }
         self._send_to_queue(destination, json.dumps(record, default=str), {})
-        self.stats["dead_lettered"] += 1
+        self._count("dead_lettered")
         self.on_trace(
             f"{event.get('detail-type')} (order {event.get('detail', {}).get('id', '?')}) "
             f"-> on-failure destination of {name} after {count} attempts: {error}"
