@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import signal
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # `kill -USR1 <pid>` prints every thread's stack: what a stuck sandbox is waiting for.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         print(
             f"eda-demo sandbox: stack {args.stack}, {len(program.resources)} resources, "

@@ -11,6 +11,8 @@ and its on-failure destination. Back-off delays are the real ones scaled down
 from __future__ import annotations
 
 import copy
+import heapq
+import itertools
 import json
 import logging
 import threading
@@ -18,7 +20,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,49 @@ ARCHIVE_RULE_PREFIX = "Events-Archive-"
 FIRST_RETRY_SECONDS = 1.0
 #: Lambda retries a failed asynchronous invocation after about one minute, then two.
 LAMBDA_RETRY_SECONDS = 60.0
+
+
+class Scheduler:
+    """Daemon worker threads running tasks when they are due (a retry waits without holding a worker).
+
+    Daemon threads, so a sandbox being stopped never waits for a retry that is hours away in
+    real time, or for a handler still talking to an endpoint that is gone.
+    """
+
+    def __init__(self, workers: int, name: str) -> None:
+        """Start ``workers`` threads."""
+        self._due: list[tuple[float, int, Callable[[], None]]] = []
+        self._cond = threading.Condition()
+        self._sequence = itertools.count()
+        self._stopped = False
+        for index in range(workers):
+            threading.Thread(target=self._work, name=f"{name}-{index}", daemon=True).start()
+
+    def submit(self, task: Callable[[], None], delay: float = 0.0) -> None:
+        """Run ``task`` on a worker, ``delay`` seconds from now."""
+        with self._cond:
+            heapq.heappush(self._due, (time.monotonic() + delay, next(self._sequence), task))
+            self._cond.notify()
+
+    def shutdown(self) -> None:
+        """Drop what is not started; running tasks end on their own (their threads are daemons)."""
+        with self._cond:
+            self._stopped = True
+            self._due.clear()
+            self._cond.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if self._stopped:
+                        return
+                    now = time.monotonic()
+                    if self._due and self._due[0][0] <= now:
+                        _, _, task = heapq.heappop(self._due)
+                        break
+                    self._cond.wait(self._due[0][0] - now if self._due else None)
+            task()
 
 
 class DeliveryError(Exception):
@@ -87,7 +131,7 @@ class Dispatcher:
         self.on_trace = on_trace or (lambda line: None)
         #: Names a target in trace lines (default: its ARN's last part).
         self.describe_target = describe_target or (lambda arn: arn.split(":")[-1])
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery")
+        self._workers = Scheduler(workers, "delivery")
         self._pending = 0
         self._cond = threading.Condition()
         self._local = threading.local()
@@ -120,7 +164,7 @@ class Dispatcher:
         if self._original_send is not None:
             Rule.send_to_targets = self._original_send  # type: ignore[method-assign]
             EventsBackend.put_events = self._original_put_events  # type: ignore[method-assign]
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._workers.shutdown()
 
     def _put_events(self, backend: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         accepted: list[dict[str, Any]] = []
@@ -173,7 +217,7 @@ class Dispatcher:
         """Queue one delivery attempt after ``delay`` seconds."""
         with self._cond:
             self._pending += 1
-        self._pool.submit(self._attempt, delivery, delay, 0)
+        self._workers.submit(lambda: self._attempt(delivery, 0), delay)
 
     def _done(self) -> None:
         with self._cond:
@@ -201,10 +245,8 @@ class Dispatcher:
                 self._cond.wait(left)
         return True
 
-    def _attempt(self, delivery: Delivery, delay: float, attempt: int) -> None:
+    def _attempt(self, delivery: Delivery, attempt: int) -> None:
         try:
-            if delay:
-                time.sleep(delay)
             policy = delivery.target.get("RetryPolicy") or {}
             max_retries = int(policy.get("MaximumRetryAttempts", 185))
             max_age = float(policy.get("MaximumEventAgeInSeconds", 86400))
@@ -225,7 +267,7 @@ class Dispatcher:
                     log.info("retrying %s for rule %s (%s)", delivery.target["Arn"], delivery.rule_name, error)
                     with self._cond:
                         self._pending += 1
-                    self._pool.submit(self._attempt, delivery, wait, attempt + 1)
+                    self._workers.submit(lambda: self._attempt(delivery, attempt + 1), wait)
                     return
                 self._dead_letter(delivery, error.code, str(error))
         except Exception:  # a bug of the sandbox itself must not kill the worker silently
@@ -245,7 +287,7 @@ class Dispatcher:
             # Lambda accepted the asynchronous invocation: EventBridge's part is done.
             with self._cond:
                 self._pending += 1
-            self._pool.submit(self._invoke_async, arn, delivery.event, 0.0, 0)
+            self._workers.submit(lambda: self._invoke_async(arn, delivery.event, 0))
         elif service == "states":
             backend = stepfunctions_parser_backends[self.account_id][self.region]
             try:
@@ -283,10 +325,8 @@ class Dispatcher:
         )
 
     # --- Lambda asynchronous invocation ----------------------------------------------------
-    def _invoke_async(self, arn: str, event: dict[str, Any], delay: float, attempt: int) -> None:
+    def _invoke_async(self, arn: str, event: dict[str, Any], attempt: int) -> None:
         try:
-            if delay:
-                time.sleep(delay)
             fn = self.functions.functions[arn]
             try:
                 self.functions.invoke(arn, event)
@@ -298,7 +338,7 @@ class Dispatcher:
                     with self._cond:
                         self._pending += 1
                     wait = LAMBDA_RETRY_SECONDS * (attempt + 1) * self.delay_scale
-                    self._pool.submit(self._invoke_async, arn, event, wait, attempt + 1)
+                    self._workers.submit(lambda: self._invoke_async(arn, event, attempt + 1), wait)
                     return
                 self._on_failure(fn.name, fn.arn, fn.on_failure_arn, event, error, attempt + 1)
         except Exception:

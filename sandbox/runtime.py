@@ -75,6 +75,7 @@ class Sandbox:
         delay_scale: float = 0.01,
         on_trace: Callable[[str], None] | None = None,
         echo_function_logs: bool = False,
+        drain_seconds: float = 2.0,
     ) -> None:
         """Prepare (but do not start) a sandbox of ``program``."""
         self.program = program
@@ -83,6 +84,7 @@ class Sandbox:
         self.state_dir = state_dir
         self.delay_scale = delay_scale
         self.echo_function_logs = echo_function_logs
+        self.drain_seconds = drain_seconds
         self._router: function_logs.LogRouter | None = None
         self.on_trace = on_trace or (lambda line: log.info("%s", line))
         self.outbox: list[dict[str, Any]] = []
@@ -169,6 +171,9 @@ class Sandbox:
                 self._api.shutdown()
                 self._api = None
             if getattr(self, "dispatcher", None) is not None:
+                # Let what is in flight land while the endpoint is still up (bounded: a retry
+                # due later is dropped, as the process ends).
+                self.dispatcher.wait_idle(self.drain_seconds)
                 self.dispatcher.uninstall()
             self._uninstall_outbox()
             if self._router is not None:

@@ -56,7 +56,7 @@ def test_the_cli_serves_the_original_scenario_and_stops_on_ctrl_c(tmp_path: Path
     finally:
         # AND Ctrl-C stops it cleanly
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=20)
+        stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "sandbox: stopping" in stdout
     assert "Traceback" not in stderr
