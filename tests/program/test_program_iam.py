@@ -339,3 +339,17 @@ def test_service_roles_trust_their_service_only_for_this_account(dev_program: Pr
     # THEN the trust is limited to this account (confused-deputy guard)
     (trust,) = json.loads(roles[0]["assumeRolePolicy"])["Statement"]
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": dev_program.account_id}}
+
+
+def test_every_policy_document_passes_parliaments_default_auditors(dev_program: Program) -> None:
+    # GIVEN every identity and resource policy of the stack (trust policies have no Resource,
+    # which parliament cannot lint; their principals and conditions are asserted exactly above)
+    documents = {p.name: p["policy"] for p in dev_program.of_type(ROLE_POLICY)}
+    documents.update(
+        {r.name: r[key] for type_, key in RESOURCE_POLICY_TYPES.items() for r in dev_program.of_type(type_)}
+    )
+    assert len(documents) == 9 + 4 + 1 + 1 + 1
+    # WHEN parliament lints each with its default auditors
+    findings = {name: {f.issue for f in analyze_policy_string(doc).findings} for name, doc in documents.items()}
+    # THEN nothing is reported, except RESOURCE_STAR in the KMS key policy, where "*" means the key itself
+    assert {name: issues for name, issues in findings.items() if issues} == {"ops-key": {"RESOURCE_STAR"}}
