@@ -25,13 +25,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from handlers import contract
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The handlers ship as the top-level package ``handlers``; import them the same way here.
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from handlers import contract  # noqa: E402
-
 EVENTS_DIR = REPO_ROOT / "tests" / "events"
 REGION = "eu-west-1"
 TABLE_NAME = "orders-test"
