@@ -59,22 +59,26 @@ class PaymentService(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         bus = args.bus
 
-        def trust(service: str) -> pulumi.Output[str]:
-            return pulumi.Output.from_input(args.account_id).apply(
+        def service_role(
+            role: str, service: str, description: str, policy: pulumi.Output[policies.Document]
+        ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+            """A role only ``service`` may assume, for this account, with one exact inline policy."""
+            trust = pulumi.Output.from_input(args.account_id).apply(
                 lambda account: json.dumps(policies.assume_role_policy(service, account=account or None))
             )
+            iam_role = aws.iam.Role(
+                f"{name}-{role}-role", assume_role_policy=trust, description=description, opts=child
+            )
+            inline = aws.iam.RolePolicy(
+                f"{name}-{role}-policy", role=iam_role.id, policy=policy.apply(json.dumps), opts=child
+            )
+            return iam_role, inline
 
-        self.role = aws.iam.Role(
-            f"{name}-workflow-role",
-            assume_role_policy=trust("states.amazonaws.com"),
-            description=f"Payment workflow ({args.stack}): puts its outcome on the stack's bus",
-            opts=child,
-        )
-        self.role_policy = aws.iam.RolePolicy(
-            f"{name}-workflow-policy",
-            role=self.role.id,
-            policy=bus.bus_arn.apply(lambda arn: json.dumps(policies.state_machine_policy(arn))),
-            opts=child,
+        self.role, self.role_policy = service_role(
+            "workflow",
+            "states.amazonaws.com",
+            f"Payment workflow ({args.stack}): puts its outcome on the stack's bus",
+            bus.bus_arn.apply(policies.state_machine_policy),
         )
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-workflow-logs",
@@ -99,17 +103,11 @@ class PaymentService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
         )
 
-        self.events_role = aws.iam.Role(
-            f"{name}-start-role",
-            assume_role_policy=trust("events.amazonaws.com"),
-            description=f"EventBridge ({args.stack}): starts the payment workflow only",
-            opts=child,
-        )
-        self.events_role_policy = aws.iam.RolePolicy(
-            f"{name}-start-policy",
-            role=self.events_role.id,
-            policy=self.state_machine.arn.apply(lambda arn: json.dumps(policies.start_execution_policy(arn))),
-            opts=child,
+        self.events_role, self.events_role_policy = service_role(
+            "start",
+            "events.amazonaws.com",
+            f"EventBridge ({args.stack}): starts the payment workflow only",
+            self.state_machine.arn.apply(policies.start_execution_policy),
         )
         self.orders: Subscription = bus.subscribe(
             "payment-service-filtering-orders",
