@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
+from components.roles import service_role
 from handlers import contract
 
 TYPE = "eda-demo:components:LambdaFunction"
@@ -86,18 +87,12 @@ class LambdaFunction(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=json.dumps(policies.assume_role_policy("lambda.amazonaws.com")),
-            description=f"Runs {args.function} ({args.stack}) only",
-            opts=child,
-        )
-        policy_document = self.log_group.arn.apply(args.policy)
-        self.role_policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=self.role.id,
-            policy=pulumi.Output.from_input(policy_document).apply(json.dumps),
-            opts=child,
+        self.role, self.role_policy = service_role(
+            name,
+            "lambda.amazonaws.com",
+            f"Runs {args.function} ({args.stack}) only",
+            self.log_group.arn.apply(args.policy),
+            child,
         )
         self.function = aws.lambda_.Function(
             f"{name}-fn",

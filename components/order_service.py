@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from components import naming, policies
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import HANDLERS_DIR, LambdaFunction, LambdaFunctionArgs
+from components.roles import service_role
 from handlers import contract
 
 TYPE = "eda-demo:components:OrderService"
@@ -351,19 +352,14 @@ class OrderService(pulumi.ComponentResource):
         logs. Stacks in an account that already has the role set ``manageApiGatewayAccount: false``.
         """
         retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-        role = aws.iam.Role(
-            f"{name}-api-logging-role",
-            assume_role_policy=json.dumps(policies.assume_role_policy("apigateway.amazonaws.com")),
-            description="API Gateway (account-wide): writes API access and execution logs",
-            opts=retained,
-        )
-        policy = aws.iam.RolePolicy(
-            f"{name}-api-logging-policy",
-            role=role.id,
-            policy=pulumi.Output.all(args.region, args.account_id).apply(
-                lambda v: json.dumps(policies.api_gateway_logging_policy(v[0], v[1]))
+        role, policy = service_role(
+            f"{name}-api-logging",
+            "apigateway.amazonaws.com",
+            "API Gateway (account-wide): writes API access and execution logs",
+            pulumi.Output.all(args.region, args.account_id).apply(
+                lambda v: policies.api_gateway_logging_policy(v[0], v[1])
             ),
-            opts=retained,
+            retained,
         )
         return aws.apigateway.Account(
             f"{name}-api-account",

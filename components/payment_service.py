@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components import naming, policies
 from components.event_bus import EventBus, Subscription
 from components.payment_workflow import payment_definition
+from components.roles import service_role
 from components.settings import WORKFLOW_TYPES
 from handlers import contract
 
@@ -59,26 +60,13 @@ class PaymentService(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         bus = args.bus
 
-        def service_role(
-            role: str, service: str, description: str, policy: pulumi.Output[policies.Document]
-        ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-            """A role only ``service`` may assume, for this account, with one exact inline policy."""
-            trust = pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(policies.assume_role_policy(service, account=account or None))
-            )
-            iam_role = aws.iam.Role(
-                f"{name}-{role}-role", assume_role_policy=trust, description=description, opts=child
-            )
-            inline = aws.iam.RolePolicy(
-                f"{name}-{role}-policy", role=iam_role.id, policy=policy.apply(json.dumps), opts=child
-            )
-            return iam_role, inline
-
         self.role, self.role_policy = service_role(
-            "workflow",
+            f"{name}-workflow",
             "states.amazonaws.com",
             f"Payment workflow ({args.stack}): puts its outcome on the stack's bus",
             bus.bus_arn.apply(policies.state_machine_policy),
+            child,
+            args.account_id,
         )
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-workflow-logs",
@@ -104,10 +92,12 @@ class PaymentService(pulumi.ComponentResource):
         )
 
         self.events_role, self.events_role_policy = service_role(
-            "start",
+            f"{name}-start",
             "events.amazonaws.com",
             f"EventBridge ({args.stack}): starts the payment workflow only",
             self.state_machine.arn.apply(policies.start_execution_policy),
+            child,
+            args.account_id,
         )
         self.orders: Subscription = bus.subscribe(
             "payment-service-filtering-orders",

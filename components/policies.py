@@ -53,20 +53,15 @@ def document(*statements: Document) -> Document:
     return {"Version": VERSION, "Statement": list(statements)}
 
 
-def assume_role_policy(service: str, source_arn: str | None = None, account: str | None = None) -> Document:
+def assume_role_policy(service: str, account: str | None = None) -> Document:
     """Trust policy letting one AWS service principal assume a role (optionally confused-deputy safe)."""
     stmt: Document = {
         "Effect": "Allow",
         "Principal": {"Service": service},
         "Action": "sts:AssumeRole",
     }
-    conditions: Document = {}
     if account is not None:
-        conditions["StringEquals"] = {"aws:SourceAccount": account}
-    if source_arn is not None:
-        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
-    if conditions:
-        stmt["Condition"] = conditions
+        stmt["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
     return {"Version": VERSION, "Statement": [stmt]}
 
 
