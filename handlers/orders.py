@@ -6,7 +6,7 @@ Nothing here talks to AWS or reads the environment, so every rule is testable wi
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -40,11 +40,6 @@ def new_order(request: OrderRequest, now: str) -> Order:
         created_at=now,
         updated_at=now,
     )
-
-
-def with_status(order: Order, status: str, now: str) -> Order:
-    """Return ``order`` moved to ``status`` at ``now``."""
-    return replace(order, status=status, updated_at=now)
 
 
 # --- DynamoDB item form (low-level client, typed attribute values) ------------------------------

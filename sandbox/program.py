@@ -67,9 +67,8 @@ class DeclaredResource:
     type: str
     name: str
     id: str
-    inputs: dict[str, Any]
+    #: The inputs as the program resolved them, plus what the provider computed (``arn``, ...).
     state: dict[str, Any]
-    parent_type_path: str = ""
 
     def __getitem__(self, key: str) -> Any:
         """Resolved state (inputs plus provider-computed attributes)."""
@@ -276,9 +275,7 @@ def evaluate(
                     type=type_path.split("$")[-1],
                     name=urn.split("::")[-1],
                     id=reg.id,
-                    inputs=dict(reg.state),
                     state=dict(reg.state),
-                    parent_type_path=type_path,
                 )
             )
     return Program(

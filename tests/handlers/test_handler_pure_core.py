@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -78,13 +79,13 @@ def test_existing_order_classification() -> None:
     )
     assert orders.classify_existing(stored, validation.OrderRequest(101, Decimal(1))) is orders.RetryOutcome.CONFLICT
     # AND once progressed, a same-amount retry no longer republishes
-    done = orders.with_status(stored, contract.ORDER_COMPLETED, "t2")
+    done = replace(stored, status=contract.ORDER_COMPLETED, updated_at="t2")
     assert orders.classify_existing(done, validation.OrderRequest(101, Decimal(100))) is orders.RetryOutcome.RETRY_DONE
 
 
 def test_rejected_transition_classification() -> None:
     stored = orders.new_order(validation.OrderRequest(1, Decimal(1)), "t")
-    completed = orders.with_status(stored, contract.ORDER_COMPLETED, "t2")
+    completed = replace(stored, status=contract.ORDER_COMPLETED, updated_at="t2")
     assert orders.classify_rejected_transition(None, contract.ORDER_COMPLETED) is orders.TransitionOutcome.UNKNOWN_ORDER
     assert (
         orders.classify_rejected_transition(completed, contract.ORDER_COMPLETED) is orders.TransitionOutcome.REDELIVERY
