@@ -19,18 +19,15 @@ from components import (
     PaymentService,
     PaymentServiceArgs,
 )
-from components.settings import POWERTOOLS_LAYER_TEMPLATE, load_settings
+from components.settings import POWERTOOLS_LAYER_TEMPLATE, check_stack_name, load_settings
 
 config = pulumi.Config()
 settings = load_settings(config.get)
-stack = pulumi.get_stack()
-region = aws.get_region_output().region
+region = aws.get_region().region
+# Before any resource: a stack name one of the physical names cannot carry stops here, not halfway.
+stack = check_stack_name(pulumi.get_stack(), region)
 account_id = aws.get_caller_identity_output().account_id
-layer_arn = (
-    pulumi.Output.from_input(settings.powertools_layer_arn)
-    if settings.powertools_layer_arn
-    else region.apply(lambda r: POWERTOOLS_LAYER_TEMPLATE.format(region=r))
-)
+layer_arn = settings.powertools_layer_arn or POWERTOOLS_LAYER_TEMPLATE.format(region=region)
 
 bus = EventBus(
     "bus",
@@ -80,6 +77,7 @@ notifications = NotificationService(
 ops = Operations(
     "ops",
     OperationsArgs(
+        stack=stack,
         bus=bus,
         functions=[*orders.functions, *notifications.functions],
         subscriptions=[bus.catch_all, *payments.subscriptions, *orders.subscriptions, *notifications.subscriptions],

@@ -44,8 +44,11 @@ class EventBusArgs:
         """Reject values AWS would reject later, naming the field."""
         if not self.stack:
             raise ValueError("EventBusArgs.stack must be a non-empty stack name")
-        if self.archive_retention_days < 0:
-            raise ValueError("EventBusArgs.archive_retention_days must be >= 0 (0 keeps events forever)")
+        if self.archive_retention_days < 1:
+            raise ValueError(
+                "EventBusArgs.archive_retention_days must be >= 1: the AWS provider never sends 0 ('keep "
+                "forever') on update, so 0 would never apply"
+            )
 
 
 @dataclass
@@ -86,10 +89,11 @@ class EventBus(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        # One resource policy per stack (CloudWatch Logs allows ten per region).
+        # Attached to the log group itself (resource-scoped): CloudWatch Logs allows only ten
+        # account-scoped policies per region, shared by every stack and service of the account.
         self.logs_resource_policy = aws.cloudwatch.LogResourcePolicy(
             f"{name}-events-to-logs",
-            policy_name=f"{naming.stack_prefix(args.stack)}-events-to-logs",
+            resource_arn=self.catch_all_log_group.arn,
             policy_document=self.catch_all_log_group.arn.apply(
                 lambda arn: json.dumps(policies.events_to_logs_policy([arn]))
             ),

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import policies
+from components import naming, policies
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import LambdaFunction
 from handlers import contract
@@ -28,6 +28,7 @@ PERIOD_SECONDS = 60
 class OperationsArgs:
     """Inputs of :class:`Operations`: everything to watch."""
 
+    stack: str
     bus: EventBus
     functions: list[LambdaFunction]
     subscriptions: list[Subscription]
@@ -169,9 +170,12 @@ class Operations(pulumi.ComponentResource):
             {"StateMachineArn": args.state_machine_arn},
         )
 
+        # Dashboards are account-global: named per stack and region, or one region's would overwrite another's.
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
-            dashboard_name=args.bus.bus_name,
+            dashboard_name=pulumi.Output.from_input(args.region).apply(
+                lambda region: naming.dashboard_name(args.stack, region)
+            ),
             dashboard_body=pulumi.Output.all(
                 pulumi.Output.from_input(args.region),
                 pulumi.Output.all(*[fn.function_name for fn in args.functions]),

@@ -68,8 +68,9 @@ class OrderServiceArgs:
     #: ``NONE`` (public, as in the original), ``AWS_IAM`` or ``API_KEY`` (with a usage plan).
     api_auth: str = "NONE"
     protect_data: bool = False
-    #: Set API Gateway's account-level CloudWatch role (needed for access logs in a fresh account).
-    manage_api_gateway_account: bool = True
+    #: Own API Gateway's account-level CloudWatch role setting: true in exactly one stack per account
+    #: and region (the setting is shared, so two owners would overwrite each other on every update).
+    manage_api_gateway_account: bool = False
     #: Account and region the API Gateway logging role may write in (with manage_api_gateway_account).
     account_id: pulumi.Input[str] = ""
     region: pulumi.Input[str] = ""
@@ -347,9 +348,10 @@ class OrderService(pulumi.ComponentResource):
     def _api_gateway_account(self, name: str, args: OrderServiceArgs) -> aws.apigateway.Account:
         """API Gateway writes logs only once the account-and-region setting names a role it can assume.
 
-        The setting is one per account and region, shared by every API there, so the role and the
-        setting are retained on destroy: deleting them would silently stop every other stack's API
-        logs. Stacks in an account that already has the role set ``manageApiGatewayAccount: false``.
+        The setting is one per account and region, shared by every API there: exactly one stack per
+        account and region owns it (``manageApiGatewayAccount: true``), every other stack leaves it
+        alone, so no two stacks repoint it and a refresh finds no drift. The role and the setting are
+        retained on destroy: deleting them would silently stop every other stack's API logs.
         """
         retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         role, policy = service_role(

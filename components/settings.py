@@ -3,7 +3,7 @@
 ``__main__.py`` reads ``pulumi.Config()`` and hands its raw strings to :func:`load_settings`;
 components only ever see the typed :class:`StackSettings`. A bad value raises
 :class:`ConfigError` naming the key and what it accepts, so ``pulumi up`` stops before any
-resource is touched.
+resource is touched. :func:`check_stack_name` does the same for the stack name itself.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from components import naming
 
 WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
 #: Retention values CloudWatch Logs accepts (days).
@@ -40,13 +42,16 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 API_AUTH_MODES = ("NONE", "AWS_IAM", "API_KEY")
+#: Longest archive retention this project accepts (ten years). EventBridge documents only a
+#: minimum (0); 0 itself is refused, see :func:`load_settings`.
+ARCHIVE_RETENTION_MAX_DAYS = 3650
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 #: Powertools for AWS Lambda (Python) v3 public layer, for python3.12 on arm64.
 POWERTOOLS_LAYER_TEMPLATE = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
 
 
 class ConfigError(ValueError):
-    """A config value is missing its accepted shape; the message names the key."""
+    """A config value (or the stack name) is not of its accepted shape; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class StackSettings:
     api_auth: str = "NONE"
     protect_data: bool = False
     archive_retention_days: int = 7
-    manage_api_gateway_account: bool = True
+    manage_api_gateway_account: bool = False
 
 
 Getter = Callable[[str], str | None]
@@ -128,6 +133,41 @@ def _bool(get: Getter, name: str, default: bool) -> bool:
     raise ConfigError(f"{_key(name)} must be true or false, got {raw!r}")
 
 
+def _archive_retention_days(get: Getter) -> int:
+    """Days the archive keeps events; 0 ('keep forever') is refused because it never applies.
+
+    The AWS provider sends ``RetentionDays`` only when it is non-zero (0 reads as unset), so a change
+    from N days to 0 is never sent: the archive keeps N and the diff comes back on every run.
+    """
+    name = "archiveRetentionDays"
+    raw = get(name)
+    if raw is not None and raw.strip().lstrip("+-").isdigit() and int(raw) == 0:
+        raise ConfigError(
+            f"{_key(name)} 0 ('keep forever') cannot be applied: the AWS provider never sends 0 on update "
+            "(it reads as unset), so the archive would keep its old retention and show a diff on every run; "
+            f"set the longest retention you need instead, an integer from 1 to {ARCHIVE_RETENTION_MAX_DAYS}, "
+            f"got {raw!r}"
+        )
+    return _int_in(get, name, 7, 1, ARCHIVE_RETENTION_MAX_DAYS)
+
+
+def check_stack_name(stack: str, region: str) -> str:
+    """Refuse a stack name that one of the program's physical names cannot carry, before any resource.
+
+    Pulumi accepts ``.`` and up to 100 characters; the accepted set here is what every explicit
+    name built from the stack (bus, log groups, dashboard) and Pulumi itself allow.
+    """
+    problem = naming.stack_name_problem(stack, region)
+    if problem is not None:
+        limit, _ = naming.max_stack_length(region)
+        accepted = naming.describe_characters(naming.stack_characters(region))
+        raise ConfigError(
+            f"stack {stack!r} cannot name this program's resources: {problem}. "
+            f"A stack name here is 1 to {limit} characters: {accepted}"
+        )
+    return stack
+
+
 def load_settings(raw_get: Getter) -> StackSettings:
     """Build :class:`StackSettings` from raw config strings (``get(key)`` -> value or None).
 
@@ -159,6 +199,6 @@ def load_settings(raw_get: Getter) -> StackSettings:
         api_throttle_burst=_int_in(get, "apiThrottleBurst", 100, 1, 5000),
         api_auth=_one_of(get, "apiAuth", "NONE", API_AUTH_MODES),
         protect_data=_bool(get, "protectData", False),
-        archive_retention_days=_int_in(get, "archiveRetentionDays", 7, 0, 3650),
-        manage_api_gateway_account=_bool(get, "manageApiGatewayAccount", True),
+        archive_retention_days=_archive_retention_days(get),
+        manage_api_gateway_account=_bool(get, "manageApiGatewayAccount", False),
     )

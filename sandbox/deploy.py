@@ -89,7 +89,12 @@ def deploy(program: Program, endpoint_url: str) -> None:
         if group.get("retentionInDays"):
             logs.put_retention_policy(logGroupName=group["name"], retentionInDays=int(group["retentionInDays"]))
     for policy in program.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy"):
-        logs.put_resource_policy(policyName=policy["policyName"], policyDocument=policy["policyDocument"])
+        scope = (
+            {"resourceArn": policy["resourceArn"]}
+            if policy.get("resourceArn")
+            else {"policyName": policy["policyName"]}
+        )
+        logs.put_resource_policy(policyDocument=policy["policyDocument"], **scope)
 
     for table in program.of_type("aws:dynamodb/table:Table"):
         dynamodb.create_table(

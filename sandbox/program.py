@@ -23,6 +23,8 @@ import yaml
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 
+from components import naming
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "eda-demo"
 ACCOUNT_ID = "123456789012"
@@ -115,14 +117,46 @@ class Program:
         raise KeyError(f"no declared resource has ARN {arn}")
 
 
+class PhysicalNameError(ValueError):
+    """AWS would refuse a resource the program declares: its name, or a per-account quota."""
+
+
+LOG_RESOURCE_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
+#: CloudWatch Logs PutResourcePolicy: "a maximum of 10 policies without resourceARN and one per
+#: LogGroup resourceARN"; policies support only these actions, for AWS service principals.
+ACCOUNT_LOG_RESOURCE_POLICIES_PER_REGION = 10
+LOG_RESOURCE_POLICY_ACTIONS = frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})
+#: The provider's documented maximum for ``policy_document``.
+LOG_RESOURCE_POLICY_MAX_LENGTH = 5120
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
 class ProviderMocks(pulumi.runtime.Mocks):
-    """Plays the AWS provider: physical names, ARNs, URLs and IDs as AWS would return them."""
+    """Plays the AWS provider: physical names, ARNs, URLs and IDs as AWS would return them.
+
+    As strict as AWS about names: every physical name (explicit, or Pulumi's auto-name: logical
+    name, ``-``, 7 hex characters) is checked against the rule of its service
+    (:data:`components.naming.NAMED_TYPES`), and a name AWS would refuse raises
+    :class:`PhysicalNameError` naming the resource, the name and the rule. The hex part of an
+    auto-name depends on stack and region (real ones are random), so two stacks, or one stack in
+    two regions, never share an account-global name such as an IAM role's.
+    """
 
     def __init__(self, stack: str, region: str, account_id: str = ACCOUNT_ID) -> None:
         """Mocks for one stack in one region and account."""
         self.stack = stack
         self.region = region
         self.account_id = account_id
+        self._log_groups: set[str] = set()
+        self._resource_scoped_policies: set[str] = set()
+        self._account_scoped_policies: set[str] = set()
+
+    def _hash(self, *parts: str, length: int = 7) -> str:
+        """Stands for AWS's and Pulumi's randomness: stable per stack, region and resource."""
+        return _short_hash(self.stack, self.region, *parts, length=length)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         """Data sources the program reads."""
@@ -139,11 +173,64 @@ class ProviderMocks(pulumi.runtime.Mocks):
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         raise NotImplementedError(f"sandbox mocks do not implement data source {args.token}")
 
+    def _physical_name(self, args: pulumi.runtime.MockResourceArgs) -> str | None:
+        """The name AWS would get for this resource (given, or auto-named), checked against its rule."""
+        named = naming.NAMED_TYPES.get(args.typ)
+        if named is None:
+            return None
+        value = args.inputs.get(named.property)
+        if value is None:
+            if not named.auto_named:
+                return None
+            value = f"{args.name}-{self._hash(args.name)}"
+        problem = named.rule.problem(str(value))
+        if problem is not None:
+            raise PhysicalNameError(
+                f"{args.typ} {args.name!r}: AWS refuses the {named.rule.what} {value!r}: it {problem}"
+            )
+        return str(value)
+
+    def _log_resource_policy(self, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """PutResourcePolicy as CloudWatch Logs checks it: scope, quota, actions, principals, resources."""
+
+        def refuse(why: str) -> PhysicalNameError:
+            return PhysicalNameError(f"{LOG_RESOURCE_POLICY} {logical!r}: CloudWatch Logs refuses it: {why}")
+
+        policy_name, resource_arn = inputs.get("policyName"), inputs.get("resourceArn")
+        if (policy_name is None) == (resource_arn is None):
+            raise refuse("exactly one of policyName (account-scoped) or resourceArn (resource-scoped) must be set")
+        document_text = str(inputs.get("policyDocument", ""))
+        if not 1 <= len(document_text) <= LOG_RESOURCE_POLICY_MAX_LENGTH:
+            raise refuse(f"the policy document has {len(document_text)} characters, 1 to 5120 accepted")
+        statements = _as_list(json.loads(document_text).get("Statement", []))
+        for statement in statements:
+            actions = set(_as_list(statement.get("Action", [])))
+            if not actions <= LOG_RESOURCE_POLICY_ACTIONS:
+                raise refuse(f"only {sorted(LOG_RESOURCE_POLICY_ACTIONS)} are supported, got {sorted(actions)}")
+            if set(statement.get("Principal", {})) != {"Service"}:
+                raise refuse(f"only AWS service principals are supported, got {statement.get('Principal')}")
+        if resource_arn is None:
+            self._account_scoped_policies.add(str(policy_name))
+            if len(self._account_scoped_policies) > ACCOUNT_LOG_RESOURCE_POLICIES_PER_REGION:
+                raise refuse(f"LimitExceededException: more than {ACCOUNT_LOG_RESOURCE_POLICIES_PER_REGION} policies")
+            return str(policy_name), {"policyScope": "ACCOUNT"}
+        arn = str(resource_arn)
+        if arn not in self._log_groups:
+            raise refuse(f"resourceArn {arn!r} is not the ARN of a log group of this account and region")
+        if arn in self._resource_scoped_policies:
+            raise refuse(f"log group {arn!r} already has a resource policy (one per log group)")
+        self._resource_scoped_policies.add(arn)
+        for statement in statements:
+            outside = [r for r in _as_list(statement.get("Resource", [])) if r != arn and not r.startswith(f"{arn}:")]
+            if outside:
+                raise refuse(f"a policy attached to {arn!r} may only name that log group and its streams: {outside}")
+        return arn, {"policyScope": "RESOURCE", "revisionId": self._hash(logical, "revision", length=12)}
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        """Return the ID and state AWS would give this resource."""
+        """Return the ID and state AWS would give this resource (refusing names AWS would refuse)."""
         inputs = dict(args.inputs)
-        auto_name = f"{args.name}-{_short_hash(self.stack, args.name)}"
-        name = inputs.get("name") or auto_name
+        physical = self._physical_name(args)
+        name = physical or inputs.get("name") or f"{args.name}-{self._hash(args.name)}"
         region, acct = self.region, self.account_id
         state: dict[str, Any] = {**inputs}
         typ = args.typ
@@ -156,12 +243,17 @@ class ProviderMocks(pulumi.runtime.Mocks):
             state.update(name=name, arn=f"arn:aws:events:{region}:{acct}:{path}")
             rid = f"{bus}|{name}"
         elif typ == "aws:cloudwatch/eventTarget:EventTarget":
-            state.update(targetId=inputs.get("targetId") or _short_hash(self.stack, args.name, length=12))
+            state.update(targetId=inputs.get("targetId") or self._hash(args.name, length=12))
             rid = f"{inputs.get('eventBusName')}-{inputs.get('rule')}-{state['targetId']}"
         elif typ == "aws:cloudwatch/eventArchive:EventArchive":
             state.update(name=name, arn=f"arn:aws:events:{region}:{acct}:archive/{name}")
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
-            state.update(name=name, arn=f"arn:aws:logs:{region}:{acct}:log-group:{name}")
+            arn = f"arn:aws:logs:{region}:{acct}:log-group:{name}"
+            self._log_groups.add(arn)
+            state.update(name=name, arn=arn)
+        elif typ == LOG_RESOURCE_POLICY:
+            rid, scope = self._log_resource_policy(args.name, inputs)
+            state.update(scope)
         elif typ == "aws:sqs/queue:Queue":
             url = f"https://sqs.{region}.amazonaws.com/{acct}/{name}"
             state.update(name=name, arn=f"arn:aws:sqs:{region}:{acct}:{name}", url=url)
@@ -171,10 +263,13 @@ class ProviderMocks(pulumi.runtime.Mocks):
             state.update(name=name, arn=arn)
             rid = arn
         elif typ == "aws:sns/topicSubscription:TopicSubscription":
-            rid = f"{inputs.get('topic')}:{_short_hash(self.stack, args.name)}"
+            rid = f"{inputs.get('topic')}:{self._hash(args.name)}"
             state.update(arn=rid, pendingConfirmation=inputs.get("protocol") == "email")
         elif typ == "aws:iam/role:Role":
             state.update(name=name, arn=f"arn:aws:iam::{acct}:role/{name}", uniqueId=_short_hash(name, length=21))
+        elif typ == "aws:iam/rolePolicy:RolePolicy":
+            state.update(name=name)
+            rid = f"{inputs.get('role')}:{name}"
         elif typ == "aws:lambda/function:Function":
             arn = f"arn:aws:lambda:{region}:{acct}:function:{name}"
             state.update(
@@ -191,7 +286,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
             state.update(name=name, arn=arn)
             rid = arn
         elif typ == "aws:apigateway/restApi:RestApi":
-            rid = _short_hash(self.stack, args.name, length=10)
+            rid = self._hash(args.name, length=10)
             state.update(
                 name=name,
                 rootResourceId=_short_hash(rid, "root", length=10),
@@ -199,7 +294,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
                 arn=f"arn:aws:apigateway:{region}::/restapis/{rid}",
             )
         elif typ == "aws:apigateway/resource:Resource":
-            rid = _short_hash(self.stack, args.name, length=10)
+            rid = self._hash(args.name, length=10)
         elif typ == "aws:apigateway/stage:Stage":
             api, stage = inputs.get("restApi"), inputs.get("stageName")
             state.update(
@@ -209,22 +304,21 @@ class ProviderMocks(pulumi.runtime.Mocks):
             )
             rid = f"ags-{api}-{stage}"
         elif typ == "aws:apigateway/apiKey:ApiKey":
-            rid = _short_hash(self.stack, args.name, length=10)
-            state.update(
-                name=name, value=inputs.get("value") or f"sandbox-{_short_hash(self.stack, args.name, length=20)}"
-            )
+            rid = self._hash(args.name, length=10)
+            state.update(name=name, value=inputs.get("value") or f"sandbox-{self._hash(args.name, length=20)}")
         elif typ == "aws:kms/key:Key":
-            key_id = f"{_short_hash(self.stack, args.name, length=8)}-0000-4000-8000-000000000000"
+            key_id = f"{self._hash(args.name, length=8)}-0000-4000-8000-000000000000"
             state.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{acct}:key/{key_id}")
             rid = key_id
         elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             state.update(name=name, arn=f"arn:aws:cloudwatch:{region}:{acct}:alarm:{name}")
         elif typ == "aws:cloudwatch/dashboard:Dashboard":
-            dash = inputs.get("dashboardName", name)
+            dash = str(inputs.get("dashboardName", name))
+            # Dashboards are account-global: their ARN has no region.
             state.update(dashboardArn=f"arn:aws:cloudwatch::{acct}:dashboard/{dash}")
             rid = dash
         elif typ.startswith("aws:"):
-            rid = f"{args.name}-{_short_hash(self.stack, args.name)}"
+            rid = f"{args.name}-{self._hash(args.name)}"
         return rid, state
 
 

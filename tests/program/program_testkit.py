@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import pulumi
 from pulumi.runtime import rpc
@@ -50,6 +51,27 @@ class RecordingMonitor(MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A program as evaluated, with the logical names of the resources Pulumi keeps on destroy."""
+
+    program: Program
+    retained: frozenset[str]
+
+
+class RetainRecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, also remembering which resources Pulumi keeps on destroy."""
+
+    retained: ClassVar[set[str]] = set()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """Record ``retainOnDelete`` by logical name, then register as usual."""
+        response = super().RegisterResource(request)
+        if request.retainOnDelete:
+            type(self).retained.add(request.name)
+        return response
 
 
 def install_mocks(stack: str = "dev") -> RecordingMonitor:

@@ -111,7 +111,7 @@ def test_event_bus_catch_all_writes_its_log_group_on_the_stack_bus(
     # WHEN its wiring resolves
     def check(v: list[Any]) -> None:
         bus_name, rule_bus, target_bus, pattern, target_arn, log_arn, log_name, retention, archive = v[:9]
-        archive_source, archive_days, logs_policy = v[9:]
+        archive_source, archive_days, logs_policy, policy_group, policy_name = v[9:]
         # THEN the bus is the stack's, and the catch-all rule and target are on it
         assert bus_name == "eda-demo-dev"
         assert (rule_bus, target_bus) == (bus_name, bus_name)
@@ -119,8 +119,10 @@ def test_event_bus_catch_all_writes_its_log_group_on_the_stack_bus(
         # AND the target is the /aws/events/ log group with the requested retention
         assert target_arn == log_arn
         assert (log_name, retention) == ("/aws/events/eda-demo-dev-catch-all", 30)
-        # AND EventBridge may write that group, and the archive keeps the bus's events 3 days
+        # AND EventBridge may write that group, through a policy attached to the group itself (not one
+        # of the ten account-scoped policies of the region), and the archive keeps the bus's events 3 days
         assert ("logs:PutLogEvents", f"{log_arn}:*") in allowed_pairs(logs_policy)
+        assert (policy_group, policy_name) == (log_arn, None)
         assert archive.startswith("arn:aws:events:")
         assert archive_days == 3
         assert archive_source.endswith(":event-bus/eda-demo-dev")
@@ -138,6 +140,8 @@ def test_event_bus_catch_all_writes_its_log_group_on_the_stack_bus(
         bus.archive.event_source_arn,
         bus.archive.retention_days,
         bus.logs_resource_policy.policy_document,
+        bus.logs_resource_policy.resource_arn,
+        bus.logs_resource_policy.policy_name,
     ).apply(check)
 
 
@@ -153,7 +157,13 @@ def test_event_bus_registers_its_outputs(component_monitor: RecordingMonitor) ->
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "field"), [({"stack": ""}, "stack"), ({"stack": "dev", "archive_retention_days": -1}, "archive")]
+    ("kwargs", "field"),
+    [
+        ({"stack": ""}, "stack"),
+        ({"stack": "dev", "archive_retention_days": -1}, "archive"),
+        # 0 ("keep forever") is never sent by the provider's update, so it could never apply
+        ({"stack": "dev", "archive_retention_days": 0}, "archive"),
+    ],
 )
 def test_event_bus_args_reject_bad_values_naming_the_field(kwargs: dict[str, Any], field: str) -> None:
     # GIVEN args AWS would reject  WHEN they are built  THEN the error names the field

@@ -10,9 +10,11 @@ from program_testkit import (
     FUNCTION,
     LOG_GROUP,
     METHOD,
+    ROLE,
     STATE_MACHINE,
     SUBSCRIPTION,
     TABLE,
+    Evaluation,
     one,
 )
 
@@ -20,6 +22,7 @@ from components.settings import ConfigError
 from sandbox.program import Program, evaluate
 
 KEY = "eda-demo:{}".format
+API_ACCOUNT = "aws:apigateway/account:Account"
 LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
 
 
@@ -170,9 +173,9 @@ def test_protect_data_turns_on_table_deletion_protection(dev_program: Program) -
     assert one(_dev_with(protectData="true").of_type(TABLE))["deletionProtectionEnabled"] is True
 
 
-@pytest.mark.parametrize(("value", "days"), [(None, 7), ("30", 30), ("0", 0)])
+@pytest.mark.parametrize(("value", "days"), [(None, 7), ("30", 30), ("3650", 3650)])
 def test_archive_retention_reaches_the_archive(dev_program: Program, value: str | None, days: int) -> None:
-    # GIVEN a stack with archiveRetentionDays unset, 30 or 0 (forever)
+    # GIVEN a stack with archiveRetentionDays unset, 30 or the longest accepted
     program = dev_program if value is None else _dev_with(archiveRetentionDays=value)
     # WHEN the bus archive is read
     archive = one(program.of_type("aws:cloudwatch/eventArchive:EventArchive"))
@@ -181,17 +184,22 @@ def test_archive_retention_reaches_the_archive(dev_program: Program, value: str 
     assert archive["eventSourceArn"] == one(program.of_type("aws:cloudwatch/eventBus:EventBus"))["arn"]
 
 
-def test_manage_api_gateway_account_sets_the_account_logging_role_only_when_true(dev_program: Program) -> None:
-    # GIVEN the default stack (manages the setting) and one in an account that already has it
-    unmanaged = _dev_with(manageApiGatewayAccount="false")
-    account = one(dev_program.of_type("aws:apigateway/account:Account"))
-    # WHEN the account-level API Gateway setting and its role are looked up
-    role = dev_program.by_arn(account["cloudwatchRoleArn"])
-    # THEN by default the setting names a role of this stack; with false, neither exists
-    assert role.type == "aws:iam/role:Role"
-    assert unmanaged.of_type("aws:apigateway/account:Account") == []
-    assert len(unmanaged.of_type("aws:iam/role:Role")) == len(dev_program.of_type("aws:iam/role:Role")) - 1
-    assert [r for r in unmanaged.of_type("aws:iam/role:Role") if "apigateway" in r["assumeRolePolicy"]] == []
+def test_api_gateway_account_setting_is_left_alone_unless_the_stack_owns_it(
+    dev_program: Program, owner_evaluation: Evaluation
+) -> None:
+    # GIVEN a default stack, and the one stack of its account and region that owns the setting
+    owner = owner_evaluation.program
+    # WHEN their account-level API Gateway settings and API Gateway roles are looked up
+    # THEN by default neither exists, so N stacks never repoint the one setting of the region
+    assert dev_program.of_type(API_ACCOUNT) == []
+    assert [r for r in dev_program.of_type(ROLE) if "apigateway.amazonaws.com" in r["assumeRolePolicy"]] == []
+    # AND the owner's setting names a role of its own, the only extra role it has
+    account = one(owner.of_type(API_ACCOUNT))
+    role = owner.by_arn(account["cloudwatchRoleArn"])
+    assert role.type == ROLE
+    assert len(owner.of_type(ROLE)) == len(dev_program.of_type(ROLE)) + 1
+    # AND both are kept on destroy (other stacks' APIs log through them), and nothing else is
+    assert owner_evaluation.retained == {account.name, role.name, "orders-api-logging-policy"}
 
 
 @pytest.mark.parametrize(
@@ -212,7 +220,9 @@ def test_manage_api_gateway_account_sets_the_account_logging_role_only_when_true
         ("protectData", "yes", "true or false"),
         ("apiThrottleRate", "0", "positive number"),
         ("apiThrottleBurst", "0", "integer from 1 to 5000"),
-        ("archiveRetentionDays", "-1", "integer from 0 to 3650"),
+        ("archiveRetentionDays", "-1", "integer from 1 to 3650"),
+        ("archiveRetentionDays", "3651", "integer from 1 to 3650"),
+        ("archiveRetentionDays", "0", "never sends 0 on update"),
         ("powertoolsLayerArn", "my-layer", "layer version ARN"),
         ("manageApiGatewayAccount", "yes", "true or false"),
     ],

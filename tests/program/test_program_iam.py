@@ -1,4 +1,8 @@
-"""IAM: one role per function, exact (action, resource) grants, no wildcards, parliament-clean."""
+"""IAM: one role per function, exact (action, resource) grants, no wildcards, parliament-clean.
+
+Read on the stack that owns API Gateway's account setting (``manageApiGatewayAccount: true``):
+it declares every role and policy the program can create, the account-level logging role included.
+"""
 
 from __future__ import annotations
 
@@ -134,71 +138,71 @@ def _expected_grants(program: Program) -> dict[str, set[tuple[str, str]]]:
     }
 
 
-def test_each_role_has_exactly_its_intended_grants(dev_program: Program) -> None:
+def test_each_role_has_exactly_its_intended_grants(owner_program: Program) -> None:
     # GIVEN the intended grants of the four function roles, the workflow role, the start role and
     # API Gateway's account-level logging role
-    expected = _expected_grants(dev_program)
+    expected = _expected_grants(owner_program)
     # WHEN the inline policies attached to each of those roles are read
-    actual = {arn: _grants(dev_program, _role_of(dev_program, arn)) for arn in expected}
+    actual = {arn: _grants(owner_program, _role_of(owner_program, arn)) for arn in expected}
     # THEN each role is allowed exactly its intended (action, resource) pairs
     assert actual == expected
 
 
-def test_the_failure_queues_are_the_rule_dead_letter_queues(dev_program: Program) -> None:
+def test_the_failure_queues_are_the_rule_dead_letter_queues(owner_program: Program) -> None:
     # GIVEN the two asynchronously invoked functions
     for seed_name, handler in (
         ("order-service-filtering-payments", "handlers.update_order.handler"),
         ("notification-service", "handlers.notification.handler"),
     ):
-        function = function_by_handler(dev_program, handler)
+        function = function_by_handler(owner_program, handler)
         # WHEN their on-failure destination is read
         # THEN it is the dead-letter queue of the rule invoking them (one queue to watch per path)
         assert (
-            _failure_queue(dev_program, function)
-            == target_of(dev_program, rule_named(dev_program, seed_name))["deadLetterConfig"]["arn"]
+            _failure_queue(owner_program, function)
+            == target_of(owner_program, rule_named(owner_program, seed_name))["deadLetterConfig"]["arn"]
         )
 
 
-def test_every_role_policy_belongs_to_a_known_role(dev_program: Program) -> None:
+def test_every_role_policy_belongs_to_a_known_role(owner_program: Program) -> None:
     # GIVEN the roles the design names
-    known = {_role_of(dev_program, arn).id for arn in _expected_grants(dev_program)}
+    known = {_role_of(owner_program, arn).id for arn in _expected_grants(owner_program)}
     # WHEN every inline policy of the stack is listed
-    attached_to = {p.name: p["role"] for p in dev_program.of_type(ROLE_POLICY)}
+    attached_to = {p.name: p["role"] for p in owner_program.of_type(ROLE_POLICY)}
     # THEN none hangs on a role outside the design, and there are no roles outside it either
     assert set(attached_to.values()) == known
     assert len(known) == 7
     assert len(attached_to) == 9
-    assert {r.id for r in dev_program.of_type(ROLE)} == known
+    assert {r.id for r in owner_program.of_type(ROLE)} == known
 
 
-def test_one_distinct_role_per_function_trusted_by_lambda_only(dev_program: Program) -> None:
+def test_one_distinct_role_per_function_trusted_by_lambda_only(owner_program: Program) -> None:
     # GIVEN the stack's functions
-    functions = dev_program.of_type(FUNCTION)
+    functions = owner_program.of_type(FUNCTION)
     # WHEN their roles are read
     roles = [f["role"] for f in functions]
     # THEN four functions have four different roles, each assumable by Lambda only
     assert len(functions) == 4
     assert len(set(roles)) == 4
     for arn in roles:
-        assert trusted_services(_role_of(dev_program, arn)["assumeRolePolicy"]) == {"lambda.amazonaws.com"}
+        assert trusted_services(_role_of(owner_program, arn)["assumeRolePolicy"]) == {"lambda.amazonaws.com"}
 
 
-def test_workflow_role_is_trusted_by_step_functions_only(dev_program: Program) -> None:
+def test_workflow_role_is_trusted_by_step_functions_only(owner_program: Program) -> None:
     # GIVEN the payment state machine
-    state_machine = one(dev_program.of_type(STATE_MACHINE))
+    state_machine = one(owner_program.of_type(STATE_MACHINE))
     # WHEN its role's trust policy is read
     # THEN only Step Functions may assume it
-    assert trusted_services(_role_of(dev_program, state_machine["roleArn"])["assumeRolePolicy"]) == {
+    assert trusted_services(_role_of(owner_program, state_machine["roleArn"])["assumeRolePolicy"]) == {
         "states.amazonaws.com"
     }
 
 
-def test_api_gateway_logging_role_is_trusted_by_api_gateway_only(dev_program: Program) -> None:
-    # GIVEN the account-level API Gateway setting the stack manages by default
-    account = one(dev_program.of_type(API_ACCOUNT))
+def test_api_gateway_logging_role_is_trusted_by_api_gateway_only(owner_program: Program) -> None:
+    # GIVEN the account-level API Gateway setting, in the stack that owns it
+    account = one(owner_program.of_type(API_ACCOUNT))
     # WHEN the trust policy of the role it names is read
     # THEN only API Gateway may assume it
-    assert trusted_services(_role_of(dev_program, account["cloudwatchRoleArn"])["assumeRolePolicy"]) == {
+    assert trusted_services(_role_of(owner_program, account["cloudwatchRoleArn"])["assumeRolePolicy"]) == {
         "apigateway.amazonaws.com"
     }
 
@@ -210,9 +214,9 @@ def _all_policy_documents(program: Program) -> list[tuple[str, dict[str, Any]]]:
     return documents
 
 
-def test_no_action_is_a_wildcard(dev_program: Program) -> None:
+def test_no_action_is_a_wildcard(owner_program: Program) -> None:
     # GIVEN every identity and resource policy of the stack
-    documents = _all_policy_documents(dev_program)
+    documents = _all_policy_documents(owner_program)
     # WHEN their actions are listed
     actions = {
         (name, action) for name, doc in documents for stmt in doc["Statement"] for action in as_list(stmt["Action"])
@@ -222,7 +226,7 @@ def test_no_action_is_a_wildcard(dev_program: Program) -> None:
     assert [(name, a) for name, a in sorted(actions) if "*" in a] == []
 
 
-def test_resource_star_only_where_aws_accepts_nothing_narrower(dev_program: Program) -> None:
+def test_resource_star_only_where_aws_accepts_nothing_narrower(owner_program: Program) -> None:
     # GIVEN the actions AWS supports only on Resource "*", per kind of role
     assert set(XRAY_ACTIONS) == FUNCTION_XRAY
     assert set(LOG_DELIVERY_ACTIONS) == WORKFLOW_LOG_DELIVERY
@@ -242,17 +246,17 @@ def test_resource_star_only_where_aws_accepts_nothing_narrower(dev_program: Prog
     # WHEN every identity policy's actions on "*" are collected
     on_star = {
         p.name: {action for action, res in allowed_pairs(p["policy"]) if res == "*"}
-        for p in dev_program.of_type(ROLE_POLICY)
+        for p in owner_program.of_type(ROLE_POLICY)
     }
     # THEN functions upload traces there and nothing else, the workflow and API Gateway's account
     # role deliver logs, and every other policy names its resources
     assert on_star == expected
 
 
-def test_resource_star_in_resource_policies_only_in_the_key_policy(dev_program: Program) -> None:
+def test_resource_star_in_resource_policies_only_in_the_key_policy(owner_program: Program) -> None:
     # GIVEN every resource policy of the stack ("*" in a key policy means "this key")
     documents = {
-        r.name: json.loads(r[key]) for type_, key in RESOURCE_POLICY_TYPES.items() for r in dev_program.of_type(type_)
+        r.name: json.loads(r[key]) for type_, key in RESOURCE_POLICY_TYPES.items() for r in owner_program.of_type(type_)
     }
     # WHEN the policies granting on Resource "*" are listed
     with_star = {name for name, doc in documents.items() if any(res == "*" for _, res in allowed_pairs(doc))}
@@ -290,9 +294,9 @@ LINTED_POLICIES = (
 
 
 @pytest.mark.parametrize("policy_name", LINTED_POLICIES)
-def test_parliament_finds_nothing_unexpected(dev_program: Program, policy_name: str) -> None:
+def test_parliament_finds_nothing_unexpected(owner_program: Program, policy_name: str) -> None:
     # GIVEN one identity policy of the stack
-    policy = dev_program.named(policy_name)
+    policy = owner_program.named(policy_name)
     assert policy.type == ROLE_POLICY
     # WHEN parliament lints it with every auditor, ignoring nothing
     findings = _findings(policy["policy"])
@@ -300,11 +304,11 @@ def test_parliament_finds_nothing_unexpected(dev_program: Program, policy_name: 
     assert findings == EXPECTED_FINDINGS.get(policy_name, set())
 
 
-def test_parliament_policy_list_covers_every_role_policy(dev_program: Program) -> None:
+def test_parliament_policy_list_covers_every_role_policy(owner_program: Program) -> None:
     # GIVEN the policies linted above
     # WHEN the stack's identity policies are listed
     # THEN none escapes the lint
-    assert {p.name for p in dev_program.of_type(ROLE_POLICY)} == set(LINTED_POLICIES)
+    assert {p.name for p in owner_program.of_type(ROLE_POLICY)} == set(LINTED_POLICIES)
 
 
 def test_parliament_would_flag_a_wildcard_grant() -> None:
@@ -318,25 +322,25 @@ def test_parliament_would_flag_a_wildcard_grant() -> None:
 
 
 @pytest.mark.parametrize("service", ["events.amazonaws.com", "states.amazonaws.com"])
-def test_service_roles_trust_their_service_only_for_this_account(dev_program: Program, service: str) -> None:
+def test_service_roles_trust_their_service_only_for_this_account(owner_program: Program, service: str) -> None:
     # GIVEN the roles EventBridge and Step Functions assume
     roles = [
         r
-        for r in dev_program.of_type("aws:iam/role:Role")
+        for r in owner_program.of_type("aws:iam/role:Role")
         if json.loads(r["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Service": service}
     ]
     assert len(roles) == 1
     # THEN the trust is limited to this account (confused-deputy guard)
     (trust,) = json.loads(roles[0]["assumeRolePolicy"])["Statement"]
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": dev_program.account_id}}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": owner_program.account_id}}
 
 
-def test_every_policy_document_passes_parliaments_default_auditors(dev_program: Program) -> None:
+def test_every_policy_document_passes_parliaments_default_auditors(owner_program: Program) -> None:
     # GIVEN every identity and resource policy of the stack (trust policies have no Resource,
     # which parliament cannot lint; their principals and conditions are asserted exactly above)
-    documents = {p.name: p["policy"] for p in dev_program.of_type(ROLE_POLICY)}
+    documents = {p.name: p["policy"] for p in owner_program.of_type(ROLE_POLICY)}
     documents.update(
-        {r.name: r[key] for type_, key in RESOURCE_POLICY_TYPES.items() for r in dev_program.of_type(type_)}
+        {r.name: r[key] for type_, key in RESOURCE_POLICY_TYPES.items() for r in owner_program.of_type(type_)}
     )
     assert len(documents) == 9 + 4 + 1 + 1 + 1
     # WHEN parliament lints each with its default auditors

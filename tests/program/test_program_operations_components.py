@@ -100,6 +100,7 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
     ops = Operations(
         "ops",
         OperationsArgs(
+            stack="dev",
             bus=bus,
             functions=[fn],
             subscriptions=[bus.catch_all],
@@ -112,7 +113,7 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
 
     # WHEN the alarms, the topic and the dashboard resolve
     def check(v: list[Any]) -> None:
-        topic_arn, key_arn, topic_key, body, urn, *alarms = v
+        topic_arn, key_arn, topic_key, body, dashboard_name, urn, *alarms = v
         # THEN it has the project's type token and one alarm per failure path
         assert urn.split("::")[2].split("$")[-1] == "eda-demo:components:Operations"
         metrics = sorted((a[0], a[1]) for a in alarms)
@@ -134,12 +135,15 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
         for metric in contract.ORDER_STATUS_METRIC.values():
             assert metric in dashboard
         assert STATE_MACHINE in dashboard
+        # AND the dashboard (account-global) is named after the stack and the region, not the bus alone
+        assert dashboard_name == "eda-demo-dev-us-east-1"
 
     return pulumi.Output.all(
         ops.topic.arn,
         ops.key.arn,
         ops.topic.kms_master_key_id,
         ops.dashboard.dashboard_body,
+        ops.dashboard.dashboard_name,
         ops.urn,
         *[pulumi.Output.all(a.namespace, a.metric_name, a.alarm_actions, a.threshold) for a in ops.alarms],
     ).apply(check)

@@ -428,10 +428,13 @@ def test_api_stage_access_logs_and_traces(dev_program: Program) -> None:
     assert stage["xrayTracingEnabled"] is True
 
 
-def test_api_gateway_account_can_write_cloudwatch_logs(dev_program: Program) -> None:
-    """Stage access logs need the account-level API Gateway CloudWatch role, or the Stage fails to deploy."""
-    (account,) = dev_program.of_type("aws:apigateway/account:Account")
-    role = dev_program.by_arn(account["cloudwatchRoleArn"])
+def test_api_gateway_account_can_write_cloudwatch_logs(owner_program: Program) -> None:
+    """Stage access logs need the account-level API Gateway CloudWatch role, or the Stage fails to deploy.
+
+    One stack per account and region owns that setting (``manageApiGatewayAccount: true``).
+    """
+    (account,) = owner_program.of_type("aws:apigateway/account:Account")
+    role = owner_program.by_arn(account["cloudwatchRoleArn"])
     assert "apigateway.amazonaws.com" in role["assumeRolePolicy"]
 
 

@@ -82,7 +82,7 @@ def test_catch_all_targets_its_events_log_group(dev_program: Program) -> None:
 def test_logs_resource_policy_lets_eventbridge_write_the_catch_all_group(dev_program: Program) -> None:
     # GIVEN the catch-all log group
     log_group = dev_program.by_arn(target_of(dev_program, rule_named(dev_program, "cw-catch-all"))["arn"])
-    # WHEN the stack's CloudWatch Logs resource policies are read (at most 10 per region: one per stack)
+    # WHEN the stack's CloudWatch Logs resource policies are read
     policy = one(dev_program.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy"))
     document = json.loads(policy["policyDocument"])
     # THEN events.amazonaws.com may create streams and put events in that group's streams
@@ -90,7 +90,11 @@ def test_logs_resource_policy_lets_eventbridge_write_the_catch_all_group(dev_pro
     assert "events.amazonaws.com" in principals
     stream_arn = f"{log_group['arn']}:*"
     assert {("logs:CreateLogStream", stream_arn), ("logs:PutLogEvents", stream_arn)} <= allowed_pairs(document)
-    assert policy["policyName"] == "eda-demo-dev-events-to-logs"
+    # AND the policy is attached to that group (resource-scoped), so it is not one of the ten
+    # account-scoped policies CloudWatch Logs allows per region across every stack of the account
+    assert policy["resourceArn"] == log_group["arn"]
+    assert policy.get("policyName") is None
+    assert policy["policyScope"] == "RESOURCE"
 
 
 def test_payment_rule_starts_the_state_machine_through_a_role_events_can_assume(dev_program: Program) -> None:
