@@ -9,7 +9,8 @@ from program_testkit import EVENT_BUS, FUNCTION, STATE_MACHINE, one
 
 from sandbox.program import Program
 
-NAME_KEYS = ("name", "policyName", "dashboardName")
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+NAME_KEYS = ("name", "dashboardName")
 
 
 def _physical_names(program: Program) -> dict[str, str]:
@@ -41,7 +42,7 @@ def test_no_physical_name_is_shared_between_two_stacks(dev_program: Program, ali
     dev, alice = _physical_names(dev_program), _physical_names(alice_program)
     # WHEN their physical names are compared
     shared = set(dev) & set(alice)
-    # THEN none is shared (bus, log groups, policy and dashboard names carry the stack)
+    # THEN none is shared (bus, log groups and dashboard names carry the stack, the rest is auto-named)
     assert len(dev) >= 20
     assert "/aws/events/eda-demo-dev-catch-all" in dev
     assert {name: dev[name] for name in shared} == {}
@@ -65,6 +66,16 @@ def test_bus_name_carries_the_stack(dev_program: Program, alice_program: Program
         # THEN it names the stack
         assert program.stack in bus["name"]
         assert bus["name"] == f"eda-demo-{program.stack}"
+
+
+def test_dashboard_name_carries_the_stack_and_the_region(dev_program: Program, alice_program: Program) -> None:
+    # GIVEN each stack's one dashboard (CloudWatch dashboards are account-global, not regional)
+    for program in (dev_program, alice_program):
+        dashboard = one(program.of_type(DASHBOARD))
+        # WHEN its name is read
+        # THEN it names the stack and the region, so the same stack in another region has its own
+        assert dashboard["dashboardName"] == f"eda-demo-{program.stack}-{program.region}"
+        assert program.outputs["dashboard_name"] == dashboard["dashboardName"]
 
 
 def test_state_machine_puts_on_its_own_stack_bus(dev_program: Program, alice_program: Program) -> None:
