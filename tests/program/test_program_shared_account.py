@@ -241,3 +241,13 @@ def test_make_sandbox_with_a_refused_stack_name_prints_the_error_and_exits_2(
     assert "sandbox: the program refused stack 'bad.name'" in err
     assert "letters, digits, '-' and '_'" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("suffix", ["x" * (naming.SUFFIX_MAX_LENGTH + 1), "Create_Order", "-order", "order-"])
+def test_a_component_suffix_the_stack_limit_does_not_cover_is_refused(suffix: str) -> None:
+    # GIVEN the stack-name limit, computed with suffixes of at most SUFFIX_MAX_LENGTH plain characters
+    # WHEN a component asks for a log group with a longer or other-shaped suffix
+    # THEN the name builder refuses it, so the computed limit holds for every name it builds
+    with pytest.raises(ValueError, match="name suffix"):
+        naming.lambda_log_group_name("dev", suffix)
+    assert naming.lambda_log_group_name("dev", "x" * naming.SUFFIX_MAX_LENGTH).endswith("x" * 32)
