@@ -4,6 +4,9 @@ Every rule on the bus is created through :meth:`EventBus.subscribe`, called by t
 owns the rule's target, so the rule, its target, its retry policy and its dead-letter queue are
 children of that service. The bus itself owns only the catch-all rule, which writes every event
 to a log group EventBridge is allowed to write (the resource policy the console adds silently).
+The archive and every rule on the bus depend on the bus's drain (:mod:`components.bus_drain`),
+so ``pulumi destroy`` deletes them, waits until the bus lists no rule, then deletes the bus.
+Rules on the account's default bus (AWS service events) are built by :func:`subscribe_on`.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
+from components.bus_drain import BusDrain, region_of_arn
 from handlers import contract
 
 TYPE = "eda-demo:components:EventBus"
+#: The account's default bus: where AWS services (CloudWatch alarms among them) put their events.
+DEFAULT_BUS = "default"
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class EventBus(pulumi.ComponentResource):
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=naming.event_bus_name(args.stack), opts=child)
         self.bus_name = self.bus.name
         self.bus_arn = self.bus.arn
+        # Deleted after every rule and the archive, before the bus: waits until the bus lists no rule.
+        self.drain = BusDrain(f"{name}-drain", self.bus.name, self.bus.arn.apply(region_of_arn), opts=child)
 
         self.catch_all_log_group = aws.cloudwatch.LogGroup(
             f"{name}-catch-all-logs",
@@ -112,7 +120,7 @@ class EventBus(pulumi.ComponentResource):
             event_source_arn=self.bus.arn,
             retention_days=args.archive_retention_days,
             description="Every event on the bus, for replay",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.drain]),
         )
         self.catch_all_log_group_name = self.catch_all_log_group.name
         self.archive_arn = self.archive.arn
@@ -137,45 +145,81 @@ class EventBus(pulumi.ComponentResource):
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         depends_on: list[pulumi.Resource] | None = None,
     ) -> Subscription:
-        """Route events matching ``pattern`` to ``target_arn``, with retries and a dead-letter queue.
+        """Route events of this bus matching ``pattern`` to ``target_arn``, with retries and a dead-letter queue.
 
         The rule, target and queue are children of ``owner`` (the service owning the target).
         Lambda targets still need a ``lambda.Permission`` from their owner (``source_arn`` =
-        the returned rule's ARN); state-machine targets pass ``role_arn``.
+        the returned rule's ARN); state-machine targets pass ``role_arn``. The rule depends on
+        the bus's drain, so ``pulumi destroy`` deletes it before the bus.
         """
-        child = pulumi.ResourceOptions(parent=owner)
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-rule",
-            event_bus_name=self.bus.name,
-            event_pattern=json.dumps(pattern),
-            description=description,
-            opts=child,
-        )
-        dead_letter_queue = aws.sqs.Queue(
-            f"{name}-dlq",
-            sqs_managed_sse_enabled=True,
-            message_retention_seconds=14 * 24 * 3600,
-            opts=child,
-        )
-        queue_policy = aws.sqs.QueuePolicy(
-            f"{name}-dlq-policy",
-            queue_url=dead_letter_queue.url,
-            policy=pulumi.Output.all(dead_letter_queue.arn, rule.arn).apply(
-                lambda arns: json.dumps(policies.dead_letter_queue_policy(arns[0], arns[1]))
-            ),
-            opts=child,
-        )
-        target = aws.cloudwatch.EventTarget(
-            f"{name}-target",
-            rule=rule.name,
-            event_bus_name=self.bus.name,
-            arn=target_arn,
+        return subscribe_on(
+            self.bus.name,
+            name,
+            pattern,
+            owner=owner,
+            target_arn=target_arn,
             role_arn=role_arn,
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
-                maximum_retry_attempts=retry_policy.maximum_retry_attempts,
-                maximum_event_age_in_seconds=retry_policy.maximum_event_age_in_seconds,
-            ),
-            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter_queue.arn),
-            opts=pulumi.ResourceOptions(parent=owner, depends_on=[queue_policy, *(depends_on or [])]),
+            description=description,
+            retry_policy=retry_policy,
+            depends_on=depends_on,
+            rule_depends_on=[self.drain],
         )
-        return Subscription(name=name, rule=rule, target=target, dead_letter_queue=dead_letter_queue)
+
+
+def subscribe_on(
+    bus_name: pulumi.Input[str],
+    name: str,
+    pattern: dict[str, Any] | pulumi.Output[dict[str, Any]],
+    *,
+    owner: pulumi.Resource,
+    target_arn: pulumi.Input[str],
+    role_arn: pulumi.Input[str] | None = None,
+    description: str,
+    retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    input_transformer: aws.cloudwatch.EventTargetInputTransformerArgs | None = None,
+    depends_on: list[pulumi.Resource] | None = None,
+    rule_depends_on: list[pulumi.Resource] | None = None,
+) -> Subscription:
+    """The one way to build a rule: ``<name>-rule`` on ``bus_name``, its target, retries and dead-letter queue.
+
+    :meth:`EventBus.subscribe` uses it for the stack's bus; ``DEFAULT_BUS`` is for AWS service
+    events (rules there are not on the stack's bus, so they need no drain). ``depends_on``
+    orders the target, ``rule_depends_on`` the rule.
+    """
+    child = pulumi.ResourceOptions(parent=owner)
+    rule = aws.cloudwatch.EventRule(
+        f"{name}-rule",
+        event_bus_name=bus_name,
+        event_pattern=json.dumps(pattern) if isinstance(pattern, dict) else pattern.apply(json.dumps),
+        description=description,
+        opts=pulumi.ResourceOptions(parent=owner, depends_on=rule_depends_on or []),
+    )
+    dead_letter_queue = aws.sqs.Queue(
+        f"{name}-dlq",
+        sqs_managed_sse_enabled=True,
+        message_retention_seconds=14 * 24 * 3600,
+        opts=child,
+    )
+    queue_policy = aws.sqs.QueuePolicy(
+        f"{name}-dlq-policy",
+        queue_url=dead_letter_queue.url,
+        policy=pulumi.Output.all(dead_letter_queue.arn, rule.arn).apply(
+            lambda arns: json.dumps(policies.dead_letter_queue_policy(arns[0], arns[1]))
+        ),
+        opts=child,
+    )
+    target = aws.cloudwatch.EventTarget(
+        f"{name}-target",
+        rule=rule.name,
+        event_bus_name=bus_name,
+        arn=target_arn,
+        role_arn=role_arn,
+        input_transformer=input_transformer,
+        retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+            maximum_retry_attempts=retry_policy.maximum_retry_attempts,
+            maximum_event_age_in_seconds=retry_policy.maximum_event_age_in_seconds,
+        ),
+        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter_queue.arn),
+        opts=pulumi.ResourceOptions(parent=owner, depends_on=[queue_policy, *(depends_on or [])]),
+    )
+    return Subscription(name=name, rule=rule, target=target, dead_letter_queue=dead_letter_queue)

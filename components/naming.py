@@ -16,6 +16,8 @@ import re
 import string
 from dataclasses import dataclass
 
+from components import alarms
+
 PROJECT = "eda-demo"
 
 
@@ -213,6 +215,8 @@ def stack_names(stack: str, region: str) -> list[tuple[NameRule, str]]:
         (LOG_GROUP, lambda_log_group_name(stack, longest)),
         (LOG_GROUP, vended_log_group_name(stack, longest)),
         (DASHBOARD, dashboard_name(stack, region)),
+        # Spelled out rather than through alarms.alarm_name, which refuses a stack holding its separator.
+        (METRIC_ALARM, f"{stack_prefix(stack)}{alarms.SEPARATOR}{'x' * alarms.LABEL_MAX_LENGTH}"),
     ]
 
 

@@ -2,8 +2,10 @@
 
 Alarms go to an encrypted ops topic (optional email subscription): any message in a dead-letter
 queue, any function error or throttle, any failed payment execution, any failed rule
-invocation. The dashboard shows orders created, completed and cancelled (metrics emitted by the
-handlers), errors, and dead-letter queue depths.
+invocation. An alarm sends one message when it enters ALARM and, through a rule on the
+account's default bus, one when it goes back to OK; a fresh deploy sends none (see
+:mod:`components.alarms`). The dashboard shows orders created, completed and cancelled (metrics
+emitted by the handlers), errors, and dead-letter queue depths.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import naming, policies
-from components.event_bus import EventBus, Subscription
+from components import alarms, naming, policies
+from components.event_bus import DEFAULT_BUS, EventBus, Subscription, subscribe_on
 from components.lambda_function import LambdaFunction
 from handlers import contract
 
@@ -103,7 +105,7 @@ class Operations(pulumi.ComponentResource):
             opts=child,
         )
         self.topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=self.key.arn, opts=child)
-        aws.sns.TopicPolicy(
+        topic_policy = aws.sns.TopicPolicy(
             f"{name}-alarms-policy",
             arn=self.topic.arn,
             policy=pulumi.Output.all(self.topic.arn, account).apply(
@@ -116,25 +118,30 @@ class Operations(pulumi.ComponentResource):
                 f"{name}-alarm-email", topic=self.topic.arn, protocol="email", endpoint=args.alarm_email, opts=child
             )
 
+        # Every alarm is named <stack prefix>/<alarm>; the bus name is the stack prefix.
+        self._stack_prefix = args.bus.bus_name
         self.alarms: list[aws.cloudwatch.MetricAlarm] = []
         for sub in args.subscriptions:
-            label = sub.name
-            self._alarm(
-                f"{name}-{label}-dlq-not-empty",
-                f"Events of rule {label} are in its dead-letter queue",
-                "AWS/SQS",
-                "ApproximateNumberOfMessagesVisible",
-                "Maximum",
-                {"QueueName": sub.dead_letter_queue.name},
-            )
-            self._alarm(
-                f"{name}-{label}-failed-invocations",
-                f"EventBridge could not deliver events of rule {label}",
-                "AWS/Events",
-                "FailedInvocations",
-                "Sum",
-                {"RuleName": sub.rule.name, "EventBusName": args.bus.bus_name},
-            )
+            self._watch_subscription(f"{name}-{sub.name}", sub, args.bus.bus_name)
+        # ALARM -> OK of this stack's alarms (CloudWatch puts state changes on the default bus).
+        self.recovery = subscribe_on(
+            DEFAULT_BUS,
+            f"{name}-alarm-recovered",
+            pulumi.Output.all(pulumi.Output.from_input(args.region), account, self._stack_prefix).apply(
+                lambda v: alarms.recovered_pattern(v[0], v[1], v[2])
+            ),
+            owner=self,
+            target_arn=self.topic.arn,
+            description="This stack's alarms going from ALARM back to OK, to the ops topic",
+            input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                input_paths=alarms.RECOVERY_INPUT_PATHS,
+                input_template=alarms.RECOVERY_INPUT_TEMPLATE,
+            ),
+            depends_on=[topic_policy],
+        )
+        # Rules of the default bus publish their metrics with the rule name alone.
+        self._watch_subscription(f"{name}-alarm-recovered", self.recovery, None)
+        watched = [*args.subscriptions, self.recovery]
         for fn in args.functions:
             label = fn.label
             self._alarm(
@@ -179,7 +186,7 @@ class Operations(pulumi.ComponentResource):
             dashboard_body=pulumi.Output.all(
                 pulumi.Output.from_input(args.region),
                 pulumi.Output.all(*[fn.function_name for fn in args.functions]),
-                pulumi.Output.all(*[s.dead_letter_queue.name for s in args.subscriptions]),
+                pulumi.Output.all(*[s.dead_letter_queue.name for s in watched]),
                 pulumi.Output.from_input(args.state_machine_arn),
             ).apply(lambda v: json.dumps(dashboard_body(v[0], list(v[1]), list(v[2]), v[3]))),
             opts=child,
@@ -187,6 +194,32 @@ class Operations(pulumi.ComponentResource):
         self.ops_topic_arn = self.topic.arn
         self.dashboard_name = self.dashboard.dashboard_name
         self.register_outputs({"ops_topic_arn": self.ops_topic_arn, "dashboard_name": self.dashboard_name})
+
+    def _watch_subscription(self, label: str, sub: Subscription, bus_name: pulumi.Input[str] | None) -> None:
+        """Alarm on a message in the rule's dead-letter queue and on the rule's failed invocations.
+
+        ``bus_name`` is the custom bus the rule is on (a metric dimension there), ``None`` on the
+        default bus.
+        """
+        rule_dimensions: dict[str, pulumi.Input[str]] = {"RuleName": sub.rule.name}
+        if bus_name is not None:
+            rule_dimensions["EventBusName"] = bus_name
+        self._alarm(
+            f"{label}-dlq-not-empty",
+            f"Events of rule {sub.name} are in its dead-letter queue",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            {"QueueName": sub.dead_letter_queue.name},
+        )
+        self._alarm(
+            f"{label}-failed-invocations",
+            f"EventBridge could not deliver events of rule {sub.name}",
+            "AWS/Events",
+            "FailedInvocations",
+            "Sum",
+            rule_dimensions,
+        )
 
     def _alarm(
         self,
@@ -197,10 +230,16 @@ class Operations(pulumi.ComponentResource):
         statistic: str,
         dimensions: dict[str, pulumi.Input[str]],
     ) -> None:
-        """Alarm as soon as ``metric`` is above zero in one period; quiet when there is no data."""
+        """Alarm as soon as ``metric`` is above zero in one period; quiet when there is no data.
+
+        Notifies on entering ALARM only: OK actions would also fire on every new alarm's first
+        INSUFFICIENT_DATA -> OK (recoveries come from the default-bus rule instead). With
+        ``notBreaching`` a period without data counts as OK, so no data never pages.
+        """
         self.alarms.append(
             aws.cloudwatch.MetricAlarm(
                 name,
+                name=pulumi.Output.from_input(self._stack_prefix).apply(lambda prefix: alarms.alarm_name(prefix, name)),
                 alarm_description=description,
                 namespace=namespace,
                 metric_name=metric,
@@ -212,7 +251,6 @@ class Operations(pulumi.ComponentResource):
                 comparison_operator="GreaterThanThreshold",
                 treat_missing_data="notBreaching",
                 alarm_actions=[self.topic.arn],
-                ok_actions=[self.topic.arn],
                 opts=pulumi.ResourceOptions(parent=self),
             )
         )

@@ -201,11 +201,29 @@ def ops_key_policy(account_id: str, partition: str = "aws") -> Document:
             Principal={"Service": "cloudwatch.amazonaws.com"},
             Condition={"StringEquals": {"aws:SourceAccount": account_id}},
         ),
+        alarm_recoveries_key_statement(),
+    )
+
+
+def alarm_recoveries_key_statement() -> Document:
+    """Key policy statement letting EventBridge publish alarm recoveries to the encrypted ops topic.
+
+    The actions AWS documents for an EventBridge rule targeting a topic under a customer-managed
+    key. No ``aws:SourceArn`` / ``aws:SourceAccount`` condition: the SNS developer guide states
+    they are not supported in a key policy for EventBridge-to-encrypted-topic delivery (the
+    request KMS sees does not carry them, so every delivery would fail). The key encrypts the
+    ops topic alone, and the topic policy alone decides what may publish to it.
+    """
+    return statement(
+        "AlarmRecoveriesPublishEncrypted",
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+        ["*"],
+        Principal={"Service": "events.amazonaws.com"},
     )
 
 
 def ops_topic_policy(topic_arn: str, account_id: str) -> Document:
-    """SNS topic policy of the ops topic: CloudWatch alarms of this account publish to it."""
+    """SNS topic policy of the ops topic: CloudWatch alarms of this account and EventBridge publish to it."""
     return document(
         statement(
             "AlarmsPublish",
@@ -213,7 +231,23 @@ def ops_topic_policy(topic_arn: str, account_id: str) -> Document:
             [topic_arn],
             Principal={"Service": "cloudwatch.amazonaws.com"},
             Condition={"StringEquals": {"aws:SourceAccount": account_id}},
-        )
+        ),
+        alarm_recoveries_topic_statement(topic_arn),
+    )
+
+
+def alarm_recoveries_topic_statement(topic_arn: str) -> Document:
+    """Topic policy statement letting the alarm-recovery rule (EventBridge) publish to the ops topic.
+
+    Unconditioned on purpose: the EventBridge user guide states that ``Condition`` blocks cannot
+    be used in SNS topic policies for EventBridge ("Amazon SNS permissions"), and the console
+    itself writes this statement without one. It names the one topic.
+    """
+    return statement(
+        "AlarmRecoveriesPublish",
+        ["sns:Publish"],
+        [topic_arn],
+        Principal={"Service": "events.amazonaws.com"},
     )
 
 

@@ -61,6 +61,31 @@ def notification_pattern() -> dict[str, Any]:
     return {"source": [ORDER_SERVICE, PAYMENT_SERVICE]}
 
 
+# --- AWS events the operations layer subscribes to (on the account's default bus) ----------
+# CloudWatch puts one of these on the default bus for every state change of every alarm:
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+CLOUDWATCH_SOURCE: Final = "aws.cloudwatch"
+ALARM_STATE_CHANGE: Final = "CloudWatch Alarm State Change"
+ALARM_STATE_OK: Final = "OK"
+ALARM_STATE_ALARM: Final = "ALARM"
+
+
+def alarm_recovered_pattern(alarm_arn_prefix: str) -> dict[str, Any]:
+    """An alarm whose ARN starts with ``alarm_arn_prefix`` went from ALARM back to OK, and only that.
+
+    ``INSUFFICIENT_DATA -> OK`` (every new alarm's first evaluation) does not match.
+    """
+    return {
+        "source": [CLOUDWATCH_SOURCE],
+        "detail-type": [ALARM_STATE_CHANGE],
+        "resources": [{"prefix": alarm_arn_prefix}],
+        "detail": {
+            "previousState": {"value": [ALARM_STATE_ALARM]},
+            "state": {"value": [ALARM_STATE_OK]},
+        },
+    }
+
+
 # --- Function environment ------------------------------------------------------------------
 # Variable names shared by the components (which set them) and the handlers (which read them).
 ENV_ORDERS_TABLE: Final = "ORDERS_TABLE_NAME"

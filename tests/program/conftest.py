@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from program_testkit import Evaluation, RecordingMonitor, RetainRecordingMonitor, install_mocks
+from program_testkit import Evaluation, RecordingMonitor, RetainRecordingMonitor, evaluate_recorded, install_mocks
 
 import sandbox.program as sandbox_program
 from sandbox.program import Program, evaluate
@@ -31,3 +31,9 @@ def owner_evaluation() -> Evaluation:
 def owner_program(owner_evaluation: Evaluation) -> Program:
     """Every resource the program can declare in a default stack, API Gateway's account setting included."""
     return owner_evaluation.program
+
+
+@pytest.fixture(scope="session")
+def recorded_dev_with_alarm_email() -> tuple[Program, RecordingMonitor]:
+    """The ``dev`` stack with ``alarmEmail`` set, and the monitor that recorded every registration."""
+    return evaluate_recorded("dev", overrides={"eda-demo:alarmEmail": "ops@example.com"})

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
+import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 
+import sandbox.program as sandbox_program
 from sandbox.program import DeclaredResource, Program, ProviderMocks
 
 PROJECT = "eda-demo"
@@ -24,6 +26,9 @@ SEED_PATTERNS: dict[str, str] = {
     "order-service-filtering-payments": '{"source":["payment-service"]}',
     "notification-service": '{"source":["order-service","payment-service"]}',
 }
+
+#: The operations rule on the account's default bus that reports alarms going ALARM -> OK.
+RECOVERY_RULE = "ops-alarm-recovered-rule"
 
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
@@ -42,11 +47,19 @@ METHOD = "aws:apigateway/method:Method"
 
 
 class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, plus what each component passed to ``register_outputs``."""
+    """The SDK's mock monitor, plus each resource's dependencies and what components passed to ``register_outputs``."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registered_outputs: dict[str, dict[str, Any]] = {}
+        #: URN -> URNs of the resources it depends on (``depends_on`` and every resource whose
+        #: output it takes as an input): what Pulumi orders creation and deletion by.
+        self.dependencies: dict[str, set[str]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        self.dependencies[response.urn] = set(request.dependencies)
+        return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
@@ -72,6 +85,20 @@ class RetainRecordingMonitor(MockMonitor):
         if request.retainOnDelete:
             type(self).retained.add(request.name)
         return response
+
+
+def evaluate_recorded(stack: str = "dev", **kwargs: Any) -> tuple[Program, RecordingMonitor]:
+    """``sandbox.program.evaluate`` with a :class:`RecordingMonitor`, returned with the program."""
+    monitors: list[RecordingMonitor] = []
+
+    def recording(mocks: pulumi.runtime.Mocks) -> RecordingMonitor:
+        monitors.append(RecordingMonitor(mocks))
+        return monitors[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sandbox_program, "MockMonitor", recording)
+        program = sandbox_program.evaluate(stack, **kwargs)
+    return program, monitors[-1]
 
 
 def install_mocks(stack: str = "dev") -> RecordingMonitor:

@@ -83,6 +83,7 @@ def test_event_bus_type_and_parented_children(component_monitor: RecordingMonito
     bus = EventBus("bus", EventBusArgs(stack="dev"))
     children = [
         bus.bus,
+        bus.drain,
         bus.catch_all_log_group,
         bus.logs_resource_policy,
         bus.archive,

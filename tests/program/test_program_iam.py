@@ -264,6 +264,109 @@ def test_resource_star_in_resource_policies_only_in_the_key_policy(owner_program
     assert with_star == {"ops-key"}
 
 
+# --- the ops topic and its key: who may publish alarms and recoveries ----------------------------
+
+# What the account root may do with the ops key, written out (administration, no kms:*).
+OPS_KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:Decrypt",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+]
+
+
+def test_ops_topic_policy_lets_this_accounts_alarms_and_the_recovery_rule_publish(dev_program: Program) -> None:
+    # GIVEN the ops topic
+    topic = dev_program.outputs["ops_topic_arn"]
+    # WHEN its topic policy is read
+    policy = one(dev_program.find("aws:sns/topicPolicy:TopicPolicy", arn=topic))
+    # THEN CloudWatch may publish for this account's alarms, and EventBridge (the alarm-recovery
+    # rule) may publish to this one topic. EventBridge's statement has no Condition: the
+    # EventBridge user guide says Condition blocks cannot be used in SNS topic policies for it.
+    assert json.loads(policy["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AlarmsPublish",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": [topic],
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Condition": {"StringEquals": {"aws:SourceAccount": dev_program.account_id}},
+            },
+            {
+                "Sid": "AlarmRecoveriesPublish",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": [topic],
+                "Principal": {"Service": "events.amazonaws.com"},
+            },
+        ],
+    }
+
+
+def test_ops_key_lets_cloudwatch_and_eventbridge_publish_to_the_encrypted_topic(dev_program: Program) -> None:
+    # GIVEN the customer-managed key of the ops topic
+    key = dev_program.by_arn(dev_program.by_arn(dev_program.outputs["ops_topic_arn"])["kmsMasterKeyId"])
+    # WHEN its key policy is read
+    document = json.loads(key["policy"])
+    # THEN the account administers it, CloudWatch alarms of this account encrypt with it, and so
+    # does EventBridge, with the two actions AWS documents and no source condition (the SNS guide:
+    # aws:SourceArn / aws:SourceAccount are not supported there for EventBridge-to-encrypted topics)
+    assert document == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Action": OPS_KEY_ADMIN_ACTIONS,
+                "Resource": ["*"],
+                "Principal": {"AWS": f"arn:aws:iam::{dev_program.account_id}:root"},
+            },
+            {
+                "Sid": "AlarmsPublishEncrypted",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": ["*"],
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Condition": {"StringEquals": {"aws:SourceAccount": dev_program.account_id}},
+            },
+            {
+                "Sid": "AlarmRecoveriesPublishEncrypted",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": ["*"],
+                "Principal": {"Service": "events.amazonaws.com"},
+            },
+        ],
+    }
+
+
+def test_ops_key_encrypts_the_ops_topic_alone(dev_program: Program) -> None:
+    # GIVEN the ops key, whose EventBridge grant relies on encrypting nothing but the ops topic
+    key_arn = dev_program.by_arn(dev_program.outputs["ops_topic_arn"])["kmsMasterKeyId"]
+    # WHEN every resource naming a KMS key is listed
+    users = [r.name for r in dev_program.resources if key_arn in (r.get("kmsMasterKeyId"), r.get("kmsKeyId"))]
+    # THEN it is the ops topic only
+    assert users == ["ops-alarms"]
+
+
 def _findings(policy: str) -> set[str]:
     # The Python API returns every finding unfiltered (severity and ignore_locations only filter
     # in the CLI); community auditors are opt-in, so turn them on too.
@@ -311,6 +414,25 @@ def test_parliament_policy_list_covers_every_role_policy(owner_program: Program)
     assert {p.name for p in owner_program.of_type(ROLE_POLICY)} == set(LINTED_POLICIES)
 
 
+# Known and accepted in the ops key policy: the account root administers its own key
+# (kms:PutKeyPolicy is permissions management) on "*", which in a key policy means this key.
+OPS_RESOURCE_POLICY_FINDINGS = {
+    "ops-alarms-policy": set(),
+    "ops-key": {"PERMISSIONS_MANAGEMENT_ACTIONS:kms:putkeypolicy", "RESOURCE_STAR:"},
+}
+
+
+@pytest.mark.parametrize("resource_name", sorted(OPS_RESOURCE_POLICY_FINDINGS))
+def test_parliament_finds_nothing_unexpected_in_the_ops_resource_policies(
+    dev_program: Program, resource_name: str
+) -> None:
+    # GIVEN the ops topic policy or key policy (publishers of alarms and recoveries)
+    policy = dev_program.named(resource_name)["policy"]
+    # WHEN parliament lints it with every auditor, community ones included
+    # THEN it reports exactly the known, accepted findings
+    assert _findings(policy) == OPS_RESOURCE_POLICY_FINDINGS[resource_name]
+
+
 def test_parliament_would_flag_a_wildcard_grant() -> None:
     # GIVEN a policy that grants far too much
     bad = json.dumps(
@@ -342,7 +464,7 @@ def test_every_policy_document_passes_parliaments_default_auditors(owner_program
     documents.update(
         {r.name: r[key] for type_, key in RESOURCE_POLICY_TYPES.items() for r in owner_program.of_type(type_)}
     )
-    assert len(documents) == 9 + 4 + 1 + 1 + 1
+    assert len(documents) == 9 + 5 + 1 + 1 + 1
     # WHEN parliament lints each with its default auditors
     findings = {name: {f.issue for f in analyze_policy_string(doc).findings} for name, doc in documents.items()}
     # THEN nothing is reported, except RESOURCE_STAR in the KMS key policy, where "*" means the key itself

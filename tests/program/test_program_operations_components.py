@@ -114,12 +114,15 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
     # WHEN the alarms, the topic and the dashboard resolve
     def check(v: list[Any]) -> None:
         topic_arn, key_arn, topic_key, body, dashboard_name, urn, *alarms = v
-        # THEN it has the project's type token and one alarm per failure path
+        # THEN it has the project's type token and one alarm per failure path (the catch-all rule's
+        # and the alarm-recovery rule's DLQ and failed invocations, the function, the workflow)
         assert urn.split("::")[2].split("$")[-1] == "eda-demo:components:Operations"
         metrics = sorted((a[0], a[1]) for a in alarms)
         assert metrics == sorted(
             [
                 ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+                ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+                ("AWS/Events", "FailedInvocations"),
                 ("AWS/Events", "FailedInvocations"),
                 ("AWS/Lambda", "Errors"),
                 ("AWS/Lambda", "Throttles"),

@@ -58,7 +58,7 @@ CONFIGURED = {
 
 def _targets(program: Program) -> list[DeclaredResource]:
     targets = program.of_type(TARGET)
-    assert len(targets) == 4, "the design has four rules, one target each"
+    assert len(targets) == 5, "four rules on the bus and the alarm-recovery rule on the default bus, one target each"
     return targets
 
 
@@ -281,18 +281,26 @@ def test_failed_payment_executions_are_alarmed(dev_program: Program, ops_topic_a
 def test_every_rules_failed_invocations_are_alarmed(dev_program: Program, ops_topic_arn: str) -> None:
     """EventBridge giving up on a target (after retries) pages ops, per rule."""
     bus_name = dev_program.outputs["event_bus_name"]
-    for rule in dev_program.of_type(RULE):
+    rules = dev_program.of_type(RULE)
+    assert sorted(r["eventBusName"] for r in rules) == ["default", *[bus_name] * 4]
+    for rule in rules:
         alarms = _alarms(dev_program, "AWS/Events", "FailedInvocations", RuleName=rule["name"])
         _assert_alarmed(alarms, ops_topic_arn, rule.name)
-        # Rules of a custom bus publish their metrics with the bus as a dimension.
-        assert alarms[0]["dimensions"].get("EventBusName") == bus_name
+        # Rules of a custom bus publish their metrics with the bus as a dimension; rules of the
+        # default bus with the rule name alone (EventBridge user guide, "EventBridge metrics").
+        expected = {"RuleName": rule["name"]}
+        if rule["eventBusName"] != "default":
+            expected["EventBusName"] = bus_name
+        assert alarms[0]["dimensions"] == expected, rule.name
 
 
 def test_every_alarm_notifies_ops_and_nothing_else(dev_program: Program, ops_topic_arn: str) -> None:
-    """4 DLQs + 4 rules + 4 functions x 2 + 2 state machine (failed, timed out) = 18 alarms, all on the ops topic."""
+    """5 DLQs + 5 rules + 4 functions x 2 + 2 state machine (failed, timed out) = 20 alarms, all on the ops topic."""
     alarms = dev_program.of_type(ALARM)
-    assert len(alarms) == 18
+    assert len(alarms) == 20
     assert all(a["alarmActions"] == [ops_topic_arn] for a in alarms)
+    # Only on entering ALARM: OK actions would also fire on every new alarm's first evaluation.
+    assert [a.name for a in alarms if a.get("okActions") or a.get("insufficientDataActions")] == []
 
 
 # --- topics and subscriptions -----------------------------------------------------------------

@@ -11,6 +11,7 @@ from program_testkit import (
     EVENT_TARGET,
     LOG_GROUP,
     PERMISSION,
+    RECOVERY_RULE,
     REST_API,
     SEED_PATTERNS,
     STATE_MACHINE,
@@ -39,8 +40,9 @@ def test_exactly_the_four_seed_rules_exist(dev_program: Program) -> None:
     # GIVEN the dev stack
     # WHEN its rules are listed
     rules = dev_program.of_type(EVENT_RULE)
-    # THEN there are exactly the seed's four, under the seed's names
-    assert sorted(r.name for r in rules) == sorted(f"{name}-rule" for name in SEED_PATTERNS)
+    # THEN there are exactly the seed's four, under the seed's names, plus the operations rule
+    # reporting alarm recoveries
+    assert sorted(r.name for r in rules) == sorted([*(f"{name}-rule" for name in SEED_PATTERNS), RECOVERY_RULE])
 
 
 @pytest.mark.parametrize("seed_name", sorted(SEED_PATTERNS))
@@ -60,10 +62,13 @@ def test_every_rule_and_target_is_on_the_stack_bus(dev_program: Program) -> None
     rules = dev_program.of_type(EVENT_RULE)
     targets = dev_program.of_type(EVENT_TARGET)
     # WHEN the bus of every rule and target is read
-    # THEN every one names the custom bus (a missing eventBusName silently means "default")
-    assert len(targets) == len(rules) == 4
-    assert {r.name: r.get("eventBusName") for r in rules} == {r.name: bus["name"] for r in rules}
-    assert {t.name: t.get("eventBusName") for t in targets} == {t.name: bus["name"] for t in targets}
+    # THEN every one names the custom bus (a missing eventBusName silently means "default"),
+    # except the alarm-recovery rule and its target, which name the default bus explicitly
+    # (where CloudWatch puts alarm state changes)
+    expected = {name: bus["name"] for name in SEED_PATTERNS} | {RECOVERY_RULE.removesuffix("-rule"): "default"}
+    assert len(targets) == len(rules) == 5
+    assert {r.name.removesuffix("-rule"): r.get("eventBusName") for r in rules} == expected
+    assert {t.name.removesuffix("-target"): t.get("eventBusName") for t in targets} == expected
     # AND each rule has exactly one target
     assert sorted(t["rule"] for t in targets) == sorted(r["name"] for r in rules)
 

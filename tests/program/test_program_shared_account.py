@@ -178,10 +178,10 @@ def test_the_longest_accepted_stack_name_fits_every_name_built_from_it(account: 
     (longest,) = (p for p in account if p.stack == LONGEST_STACK)
     # WHEN its names are read, and the limit the program computes from the AWS rules
     # THEN the limit is Pulumi's own 100 in both regions (no AWS rule is tighter), and the stack's
-    # bus, log groups and dashboard carry all 100 characters
+    # bus, log groups, dashboard and alarms carry all 100 characters
     assert naming.max_stack_length(US) == naming.max_stack_length(EU) == (100, "Pulumi stack names have at most 100")
     carrying = [name for _, name in _physical_names(longest) if LONGEST_STACK in name]
-    assert len(carrying) == 1 + 7 + 1
+    assert len(carrying) == 1 + 7 + 1 + len(longest.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
     assert _dashboard_name(longest) == f"eda-demo-{LONGEST_STACK}-us-east-1"
 
 

@@ -99,12 +99,14 @@ def test_outputs_have_the_stack_keys_and_point_at_the_local_api(sandbox: Sandbox
 
 
 def test_the_endpoint_has_the_programs_rules_with_retry_policies_and_dead_letter_queues(sandbox: Sandbox) -> None:
-    # GIVEN the program's four rules
-    declared = {
-        r["name"]: json.loads(r["eventPattern"]) for r in sandbox.program.of_type("aws:cloudwatch/eventRule:EventRule")
-    }
+    # GIVEN the program's four rules on its bus
     events = sandbox.client("events")
     bus = sandbox.outputs["event_bus_name"]
+    declared = {
+        r["name"]: json.loads(r["eventPattern"])
+        for r in sandbox.program.find("aws:cloudwatch/eventRule:EventRule", eventBusName=bus)
+    }
+    assert len(declared) == 4
     # WHEN the endpoint is asked for the bus's rules and targets
     rules = [r for r in events.list_rules(EventBusName=bus)["Rules"] if not r["Name"].startswith("Events-Archive")]
     # THEN they are exactly the declared ones, each target with its retry policy and DLQ
