@@ -7,7 +7,6 @@ bus {"source":["payment-service"]} ─▶ update-order λ ─▶ table, bus (Ord
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,15 @@ import pulumi_aws as aws
 from components import naming, policies
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import HANDLERS_DIR, LambdaFunction, LambdaFunctionArgs
+from components.rest_api import (
+    GatewayResponseSpec,
+    IntegrationSpec,
+    MethodSpec,
+    ModelSpec,
+    RestApiSpec,
+    ValidatorSpec,
+    build_rest_api,
+)
 from components.roles import service_role
 from handlers import contract
 
@@ -43,16 +51,76 @@ ACCESS_LOG_FORMAT = json.dumps(
 
 
 #: API Gateway's own error answers, as ``{"error": "..."}`` like the handlers'.
+#:
+#: API Gateway substitutes ``$context.error.messageString`` already quoted (``"Invalid request
+#: body"``, quotes included), so it stands unquoted here (AWS's own default template is
+#: ``{"message":$context.error.messageString}``). ``$context.error.validationErrorString`` is
+#: substituted as the validator wrote it, neither quoted nor escaped, and the validator's messages
+#: carry double quotes (``object has missing required properties (["amount"])``) and, for some
+#: keywords, the request's own text: no template that embeds it is JSON for every message. So a
+#: refused body answers the fixed message plus the request id, under which the access log records
+#: the validator's detail (``validationError``).
 GATEWAY_RESPONSE_TEMPLATES = {
-    "BAD_REQUEST_BODY": '{"error": "invalid request body: $context.error.validationErrorString"}',
-    "DEFAULT_4XX": '{"error": "$context.error.messageString"}',
-    "DEFAULT_5XX": '{"error": "$context.error.messageString"}',
+    "BAD_REQUEST_BODY": '{"error": $context.error.messageString, "requestId": "$context.requestId"}',
+    "DEFAULT_4XX": '{"error": $context.error.messageString}',
+    "DEFAULT_5XX": '{"error": $context.error.messageString}',
 }
+#: The one request validator of the API: bodies against their model, required parameters present.
+REQUEST_VALIDATOR = "validate-body"
+ORDER_MODEL = "CreateOrderRequest"
 
 
 def order_request_schema() -> str:
     """The ``POST /order`` body schema, shared by the API validator, the handler and the sandbox."""
     return ORDER_SCHEMA_PATH.read_text()
+
+
+def order_api_spec(create_order_uri: pulumi.Input[str], get_order_uri: pulumi.Input[str], api_auth: str) -> RestApiSpec:
+    """The orders API: ``POST /order`` (validated by the shared schema) and ``GET /order/{id}``."""
+    authorization = "AWS_IAM" if api_auth == "AWS_IAM" else "NONE"
+    api_key_required = api_auth == "API_KEY"
+    return RestApiSpec(
+        models=[
+            ModelSpec(
+                label="order-model",
+                name=ORDER_MODEL,
+                content_type="application/json",
+                schema=order_request_schema(),
+            )
+        ],
+        validators=[
+            ValidatorSpec(label="body-validator", name=REQUEST_VALIDATOR, validate_body=True, validate_parameters=True)
+        ],
+        # Every error API Gateway answers itself is JSON of the same shape as the handlers' errors.
+        gateway_responses=[
+            GatewayResponseSpec(response_type, {"application/json": template})
+            for response_type, template in GATEWAY_RESPONSE_TEMPLATES.items()
+        ],
+        methods=[
+            MethodSpec(
+                label="post-order",
+                path=("order",),
+                http_method="POST",
+                authorization=authorization,
+                api_key_required=api_key_required,
+                integration=IntegrationSpec("AWS_PROXY", "POST", create_order_uri),
+                # "$default" too: otherwise a body sent with another content type (curl -d sends a
+                # form content type) is not validated at all.
+                request_models={"application/json": ORDER_MODEL, "$default": ORDER_MODEL},
+                validator=REQUEST_VALIDATOR,
+            ),
+            MethodSpec(
+                label="get-order",
+                path=("order", "{id}"),
+                http_method="GET",
+                authorization=authorization,
+                api_key_required=api_key_required,
+                integration=IntegrationSpec("AWS_PROXY", "POST", get_order_uri),
+                request_parameters={"method.request.path.id": True},
+                validator=REQUEST_VALIDATOR,
+            ),
+        ],
+    )
 
 
 @dataclass
@@ -175,7 +243,7 @@ class OrderService(pulumi.ComponentResource):
         self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn, "api_url": self.api_url})
 
     def _build_api(self, name: str, args: OrderServiceArgs) -> None:
-        """REST API: ``POST /order`` (validated by the shared schema) and ``GET /order/{id}``."""
+        """REST API from :func:`order_api_spec`, its stage, access logs, throttling and auth."""
         child = pulumi.ResourceOptions(parent=self)
         self.api = aws.apigateway.RestApi(
             f"{name}-api",
@@ -183,89 +251,17 @@ class OrderService(pulumi.ComponentResource):
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
             opts=child,
         )
-        self.order_model = aws.apigateway.Model(
-            f"{name}-order-model",
-            rest_api=self.api.id,
-            name="CreateOrderRequest",
-            content_type="application/json",
-            schema=order_request_schema(),
-            opts=child,
-        )
-        self.body_validator = aws.apigateway.RequestValidator(
-            f"{name}-body-validator",
-            rest_api=self.api.id,
-            name="validate-body",
-            validate_request_body=True,
-            validate_request_parameters=True,
-            opts=child,
-        )
-        # Every error API Gateway answers itself is JSON of the same shape as the handlers' errors.
-        self.gateway_responses = [
-            aws.apigateway.Response(
-                f"{name}-{response_type.lower().replace('_', '-')}-response",
-                rest_api_id=self.api.id,
-                response_type=response_type,
-                response_templates={"application/json": template},
-                opts=child,
-            )
-            for response_type, template in GATEWAY_RESPONSE_TEMPLATES.items()
-        ]
-        self.order_resource = aws.apigateway.Resource(
-            f"{name}-order-resource",
-            rest_api=self.api.id,
-            parent_id=self.api.root_resource_id,
-            path_part="order",
-            opts=child,
-        )
-        self.order_id_resource = aws.apigateway.Resource(
-            f"{name}-order-id-resource",
-            rest_api=self.api.id,
-            parent_id=self.order_resource.id,
-            path_part="{id}",
-            opts=child,
-        )
-        authorization = "AWS_IAM" if args.api_auth == "AWS_IAM" else "NONE"
+        spec = order_api_spec(self.create_order.invoke_arn, self.get_order.invoke_arn, args.api_auth)
+        built = build_rest_api(name, self.api, spec, child)
+        self.order_model = built.models[ORDER_MODEL]
+        self.body_validator = built.validators[REQUEST_VALIDATOR]
+        self.gateway_responses = built.gateway_responses
+        self.order_resource = built.resources[("order",)]
+        self.order_id_resource = built.resources[("order", "{id}")]
+        self.post_order = built.methods["post-order"]
+        self.get_order_method = built.methods["get-order"]
+        self.deployment = built.deployment
         api_key_required = args.api_auth == "API_KEY"
-        self.post_order = aws.apigateway.Method(
-            f"{name}-post-order",
-            rest_api=self.api.id,
-            resource_id=self.order_resource.id,
-            http_method="POST",
-            authorization=authorization,
-            api_key_required=api_key_required,
-            request_validator_id=self.body_validator.id,
-            # "$default" too: otherwise a body sent with another content type (curl -d sends a
-            # form content type) is not validated at all.
-            request_models={"application/json": self.order_model.name, "$default": self.order_model.name},
-            opts=child,
-        )
-        self.get_order_method = aws.apigateway.Method(
-            f"{name}-get-order",
-            rest_api=self.api.id,
-            resource_id=self.order_id_resource.id,
-            http_method="GET",
-            authorization=authorization,
-            api_key_required=api_key_required,
-            request_validator_id=self.body_validator.id,
-            request_parameters={"method.request.path.id": True},
-            opts=child,
-        )
-        integrations = [
-            aws.apigateway.Integration(
-                f"{name}-{label}-integration",
-                rest_api=self.api.id,
-                resource_id=method.resource_id,
-                http_method=method.http_method,
-                integration_http_method="POST",
-                type="AWS_PROXY",
-                uri=fn.invoke_arn,
-                opts=child,
-            )
-            for label, method, fn in (
-                ("post-order", self.post_order, self.create_order),
-                ("get-order", self.get_order_method, self.get_order),
-            )
-        ]
         self.create_order.allow_invoke(
             f"{name}-create-order-from-api",
             "apigateway.amazonaws.com",
@@ -275,24 +271,6 @@ class OrderService(pulumi.ComponentResource):
             f"{name}-get-order-from-api",
             "apigateway.amazonaws.com",
             self.api.execution_arn.apply(lambda arn: f"{arn}/*/GET/order/*"),
-        )
-        self.deployment = aws.apigateway.Deployment(
-            f"{name}-deployment",
-            rest_api=self.api.id,
-            # A stage serves a snapshot: redeploy whenever a route, its integration, the schema or auth change.
-            triggers={
-                "redeployment": pulumi.Output.all(
-                    *[i.uri for i in integrations],
-                    *[m.id for m in (self.post_order, self.get_order_method)],
-                    *[r.id for r in (self.order_resource, self.order_id_resource)],
-                    *[r.id for r in self.gateway_responses],
-                ).apply(
-                    lambda parts: hashlib.sha256(
-                        json.dumps([order_request_schema(), args.api_auth, *parts]).encode()
-                    ).hexdigest()
-                )
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=integrations),
         )
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-api-access-logs",

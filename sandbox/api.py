@@ -1,36 +1,63 @@
 """Serve the program's REST API locally, like ``sam local start-api``.
 
-Routes, request validation and integrations are read from the program's API Gateway resources:
-a method's request validator checks the body against the model declared for the request's
-content type (falling back to ``$default``, as API Gateway does), then the integrated function
-runs in-process with an API Gateway proxy event and its response is returned as is.
+Routes, request validation, gateway responses and integrations are read from the program's API
+Gateway resources (as one :class:`~components.rest_api.RestApiSpec`, the description the program
+builds them from): a method's request validator checks the body against the model declared for
+the request's content type (falling back to ``$default``, as API Gateway does), then the
+integrated function runs in-process with an API Gateway proxy event and its response is returned
+as is. Whatever API Gateway answers itself (no such route, a refused body, a missing key...) is
+rendered from the program's gateway responses as API Gateway renders them
+(:mod:`sandbox.gateway_responses`); the HTTP side is :mod:`sandbox.api_http`.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass
-from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from http.server import ThreadingHTTPServer
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from jsonschema import Draft4Validator
+from jsonschema.protocols import Validator
 
-from sandbox.functions import FunctionRuntime
+from components.rest_api import (
+    GatewayResponseSpec,
+    IntegrationSpec,
+    MethodSpec,
+    ModelSpec,
+    RestApiSpec,
+    ValidatorSpec,
+)
+from sandbox.api_http import Answer, handler_class
+from sandbox.gateway_responses import (
+    DeclaredResponse,
+    GatewayError,
+    RequestContext,
+    TemplateError,
+    check_response,
+    render_response,
+)
 from sandbox.program import Program
+from sandbox.request_validation import body_problem, model_validator
 
 log = logging.getLogger("sandbox.api")
+_NO_ROUTE = GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
 _INVOKE_ARN = re.compile(r"functions/(arn:aws:lambda:[^/]+)/invocations$")
+#: The longest validation detail the log repeats (a body can hold a number of millions of digits).
+_LOGGED_DETAIL = 2000
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+class Invoker(Protocol):
+    """Runs a function by ARN (the sandbox's ``FunctionRuntime``)."""
+
+    def invoke(self, arn: str, event: dict[str, Any]) -> Any:
+        """The function's result for ``event``."""
+        ...
 
 
 @dataclass
@@ -42,82 +69,147 @@ class Route:
     pattern: re.Pattern[str]
     function_arn: str
     validate_body: bool
-    validators: dict[str, Draft4Validator]
+    validators: dict[str, Validator]
     #: ``NONE`` or ``AWS_IAM`` (the method's ``authorization``).
     authorization: str = "NONE"
     api_key_required: bool = False
 
-    def validator_for(self, content_type: str) -> Draft4Validator | None:
+    def validator_for(self, content_type: str) -> Validator | None:
         """The model API Gateway applies to this content type (``$default`` otherwise)."""
         media_type = content_type.split(";")[0].strip().lower()
         return self.validators.get(media_type) or self.validators.get("$default")
 
 
-def declared_routes(program: Program) -> list[Route]:
-    """Every method of the program's REST API, with its path, validation and integrated function."""
+def declared_api(program: Program) -> RestApiSpec:
+    """The program's REST API, read back from what it declared, as the spec it was built from."""
     apis = program.of_type("aws:apigateway/restApi:RestApi")
-    paths: dict[str, str] = {api["rootResourceId"]: "" for api in apis}
-    resources = program.of_type("aws:apigateway/resource:Resource")
-    while len(paths) < len(resources) + len(apis):
-        progressed = False
-        for res in resources:
-            if res.id not in paths and res["parentId"] in paths:
-                paths[res.id] = f"{paths[res['parentId']]}/{res['pathPart']}"
-                progressed = True
-        if not progressed:
+    roots = {api["rootResourceId"] for api in apis}
+    resources = {r.id: r for r in program.of_type("aws:apigateway/resource:Resource")}
+
+    def path_of(resource_id: str, seen: tuple[str, ...] = ()) -> tuple[str, ...]:
+        if resource_id in roots:
+            return ()
+        if resource_id not in resources or resource_id in seen:
             raise ValueError("API resources do not form a tree under the root")
-    models = {
-        m["name"]: Draft4Validator(json.loads(m["schema"], parse_float=Decimal))
-        for m in program.of_type("aws:apigateway/model:Model")
-    }
-    validators = {v.id: v for v in program.of_type("aws:apigateway/requestValidator:RequestValidator")}
+        resource = resources[resource_id]
+        return (*path_of(resource["parentId"], (*seen, resource_id)), resource["pathPart"])
+
+    validator_names = {}
+    validators = []
+    for v in program.of_type("aws:apigateway/requestValidator:RequestValidator"):
+        validator_names[v.id] = v["name"]
+        validators.append(
+            ValidatorSpec(
+                label=v.name,
+                name=v["name"],
+                validate_body=bool(v.get("validateRequestBody")),
+                validate_parameters=bool(v.get("validateRequestParameters")),
+            )
+        )
     integrations = {
         (i["resourceId"], i["httpMethod"]): i for i in program.of_type("aws:apigateway/integration:Integration")
     }
+    methods = []
+    for m in program.of_type("aws:apigateway/method:Method"):
+        integration = integrations[(m["resourceId"], m["httpMethod"])]
+        methods.append(
+            MethodSpec(
+                label=m.name,
+                path=path_of(m["resourceId"]),
+                http_method=m["httpMethod"],
+                authorization=m.get("authorization", "NONE"),
+                api_key_required=bool(m.get("apiKeyRequired")),
+                integration=IntegrationSpec(
+                    integration.get("type", ""), integration.get("integrationHttpMethod", ""), integration["uri"]
+                ),
+                request_models=dict(m.get("requestModels") or {}),
+                request_parameters=dict(m.get("requestParameters") or {}),
+                validator=validator_names.get(m.get("requestValidatorId", "")),
+            )
+        )
+    return RestApiSpec(
+        models=[
+            ModelSpec(label=m.name, name=m["name"], content_type=m.get("contentType", ""), schema=m["schema"])
+            for m in program.of_type("aws:apigateway/model:Model")
+        ],
+        validators=validators,
+        gateway_responses=[
+            GatewayResponseSpec(
+                response_type=r["responseType"],
+                templates=dict(r.get("responseTemplates") or {}),
+                status_code=r.get("statusCode") or None,
+                parameters=dict(r.get("responseParameters") or {}),
+            )
+            for r in program.of_type("aws:apigateway/response:Response")
+        ],
+        methods=methods,
+    )
+
+
+def routes_of(spec: RestApiSpec) -> list[Route]:
+    """Every method of ``spec`` as a route the server matches requests against."""
+    models = {m.name: model_validator(m.schema) for m in spec.models}
+    validators = {v.name: v for v in spec.validators}
     routes = []
-    for method in program.of_type("aws:apigateway/method:Method"):
-        path = paths[method["resourceId"]] or "/"
-        integration = integrations[(method["resourceId"], method["httpMethod"])]
-        match = _INVOKE_ARN.search(integration["uri"])
-        if integration.get("type") != "AWS_PROXY" or match is None:
-            raise ValueError(f"the sandbox serves Lambda proxy integrations only, not {integration['uri']}")
-        validator = validators.get(method.get("requestValidatorId", ""))
+    for method in spec.methods:
+        uri = str(method.integration.uri)
+        match = _INVOKE_ARN.search(uri)
+        if method.integration.type != "AWS_PROXY" or match is None:
+            raise ValueError(f"the sandbox serves Lambda proxy integrations only, not {uri}")
+        path = "/" + "/".join(method.path)
         regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"
+        validator = validators.get(method.validator) if method.validator else None
         routes.append(
             Route(
-                method=method["httpMethod"],
+                method=method.http_method,
                 path=path,
                 pattern=re.compile(regex),
                 function_arn=match.group(1),
-                validate_body=bool(validator and validator.get("validateRequestBody")),
-                authorization=method.get("authorization", "NONE"),
-                api_key_required=bool(method.get("apiKeyRequired")),
-                validators={ct: models[name] for ct, name in (method.get("requestModels") or {}).items()},
+                validate_body=bool(validator and validator.validate_body),
+                authorization=method.authorization,
+                api_key_required=method.api_key_required,
+                validators={ct: models[name] for ct, name in method.request_models.items()},
             )
         )
     return routes
 
 
-def declared_gateway_responses(program: Program) -> dict[str, str]:
-    """The program's gateway response templates by response type (``BAD_REQUEST_BODY``, ...)."""
+def declared_routes(program: Program) -> list[Route]:
+    """Every method of the program's REST API, with its path, validation and integrated function."""
+    return routes_of(declared_api(program))
+
+
+def declared_gateway_responses(program: Program) -> dict[str, DeclaredResponse]:
+    """The program's gateway responses by response type (``BAD_REQUEST_BODY``, ...)."""
     return {
-        r["responseType"]: (r.get("responseTemplates") or {}).get("application/json", "")
-        for r in program.of_type("aws:apigateway/response:Response")
+        r.response_type: DeclaredResponse(r.response_type, r.templates, r.status_code, r.parameters)
+        for r in declared_api(program).gateway_responses
     }
 
 
 class ApiServer:
     """A threaded HTTP server in front of the program's functions."""
 
-    def __init__(self, program: Program, functions: FunctionRuntime, host: str, port: int) -> None:
-        """Bind ``host:port`` (raises OSError when the port is taken)."""
-        self.routes = declared_routes(program)
+    def __init__(self, program: Program, functions: Invoker, host: str, port: int) -> None:
+        """Bind ``host:port`` (raises OSError when the port is taken).
+
+        Raises :class:`~sandbox.gateway_responses.TemplateError` if a gateway response uses
+        anything the sandbox cannot render the way API Gateway would.
+        """
+        spec = declared_api(program)
+        self.routes = routes_of(spec)
         self.gateway_responses = declared_gateway_responses(program)
+        stages = program.of_type("aws:apigateway/stage:Stage")
+        self.stage = stages[0]["stageName"] if stages else ""
+        self.stage_variables: dict[str, str] = dict((stages[0].get("variables") or {}) if stages else {})
+        for response in self.gateway_responses.values():
+            check_response(response, self.stage_variables)
+        apis = program.of_type("aws:apigateway/restApi:RestApi")
+        self.api_id = apis[0].id if apis else ""
+        self.account_id = program.account_id
         self.api_keys = {k["value"] for k in program.of_type("aws:apigateway/apiKey:ApiKey") if k.get("value")}
         self.functions = functions
-        stage = program.of_type("aws:apigateway/stage:Stage")
-        self.stage = stage[0]["stageName"] if stage else ""
-        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd = ThreadingHTTPServer((host, port), handler_class(self))
         self.httpd.daemon_threads = True
 
     @property
@@ -136,140 +228,125 @@ class ApiServer:
         self.httpd.server_close()
 
     def handle(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str = "127.0.0.1"
+    ) -> Answer:
         """Route one request: validate as API Gateway would, then invoke the function."""
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
         if self.stage and path.startswith(f"/{self.stage}/"):
             path = path[len(self.stage) + 1 :]
+        request = RequestContext(
+            request_id=str(uuid.uuid4()),
+            api_id=self.api_id,
+            account_id=self.account_id,
+            stage=self.stage,
+            http_method=method,
+            path=f"/{self.stage}{path}" if self.stage else path,
+            domain_name=headers.get("host", ""),
+            source_ip=client_ip,
+            user_agent=headers.get("user-agent", ""),
+        )
         route_match = next(((r, m) for r in self.routes if r.method == method and (m := r.pattern.match(path))), None)
         if route_match is None:
-            # API Gateway's answer to any route it does not have.
-            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+            # API Gateway's answer to any method or path it does not have.
+            return self._gateway_error(_NO_ROUTE, request)
         route, match = route_match
-        refusal = self._authorize(route, headers)
+        request = replace(request, resource_path=route.path)
+        refusal = self._authorize(route, headers, request)
         if refusal is not None:
             return refusal
         if route.validate_body:
             validator = route.validator_for(headers.get("content-type", ""))
-            problem = _body_problem(validator, body) if validator is not None else None
+            problem = body_problem(validator, body) if validator is not None else None
             if problem is not None:
-                return self._gateway_error("BAD_REQUEST_BODY", 400, "Invalid request body", problem)
-        event = self._proxy_event(route, match.groupdict(), method, split.path, split.query, headers, body)
+                log.warning(
+                    "%s %s refused (400 BAD_REQUEST_BODY, requestId %s): %s",
+                    method,
+                    path,
+                    request.request_id,
+                    problem[:_LOGGED_DETAIL],
+                )
+                refused = GatewayError("BAD_REQUEST_BODY", "Invalid request body", validation_error=problem)
+                return self._gateway_error(refused, request)
+        event = self._proxy_event(route, match.groupdict(), split, headers, body, request)
         try:
             response = self.functions.invoke(route.function_arn, event)
+            return _proxy_answer(response)
         except Exception:
-            log.exception("%s %s: the function failed", method, path)
-            return self._gateway_error("INTEGRATION_FAILURE", 502, "Internal server error")
-        status = int(response.get("statusCode", 200))
-        out_headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
-        payload = response.get("body") or ""
-        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
-        return status, out_headers, data
+            # A function error or a malformed proxy response: API Gateway answers 502.
+            log.exception("%s %s: the function failed or answered something API Gateway would refuse", method, path)
+            return self._gateway_error(GatewayError("INTEGRATION_FAILURE", "Internal server error", 502), request)
 
-    def _authorize(self, route: Route, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes] | None:
+    def refuse(self, response_type: str, status: int, message: str) -> Answer:
+        """API Gateway's answer to a request refused before routing (malformed HTTP, too large...)."""
+        return self._gateway_error(GatewayError(response_type, message, status), RequestContext(str(uuid.uuid4())))
+
+    def _authorize(self, route: Route, headers: dict[str, str], request: RequestContext) -> Answer | None:
         """API Gateway's checks before validation: an API key, or a SigV4-signed request.
 
         The key must be one the program declares; a signature is required but not verified
         (the sandbox has no IAM).
         """
         if route.api_key_required and headers.get("x-api-key") not in self.api_keys:
-            return self._gateway_error("INVALID_API_KEY", 403, "Forbidden")
+            return self._gateway_error(GatewayError("INVALID_API_KEY", "Forbidden"), request)
         if route.authorization == "AWS_IAM" and not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
-            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+            return self._gateway_error(_NO_ROUTE, request)
         return None
 
-    def _gateway_error(
-        self, response_type: str, status: int, message: str, validation: str = ""
-    ) -> tuple[int, dict[str, str], bytes]:
-        """API Gateway's own error, rendered from the program's gateway response if it has one."""
-        default = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
-        template = self.gateway_responses.get(response_type) or self.gateway_responses.get(default)
-        if not template:
-            return _json(status, {"message": message})
-        body = template.replace("$context.error.validationErrorString", _json_fragment(validation)).replace(
-            "$context.error.messageString", _json_fragment(message)
-        )
-        return status, {"Content-Type": "application/json"}, body.encode()
+    def _gateway_error(self, error: GatewayError, request: RequestContext) -> Answer:
+        """API Gateway's own error, rendered from the program's gateway responses as AWS renders them."""
+        try:
+            return render_response(self.gateway_responses, error, request, self.stage_variables)
+        except TemplateError:
+            # Checked at start; a failure here is a bug of the sandbox, answered as API Gateway's 500.
+            log.exception("gateway response %s could not be rendered", error.response_type)
+            return render_response({}, GatewayError("DEFAULT_5XX", "Internal server error"), request)
 
     def _proxy_event(
         self,
         route: Route,
         params: dict[str, str],
-        method: str,
-        path: str,
-        query: str,
+        split: Any,
         headers: dict[str, str],
         body: bytes,
+        request: RequestContext,
     ) -> dict[str, Any]:
         text = body.decode("utf-8", errors="replace") if body else None
-        multi_query = parse_qs(query) if query else None
+        multi_query = parse_qs(split.query) if split.query else None
         return {
             "resource": route.path,
-            "path": path,
-            "httpMethod": method,
+            "path": split.path,
+            "httpMethod": request.http_method,
             "headers": headers,
             "multiValueHeaders": {k: [v] for k, v in headers.items()},
             "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} if multi_query else None,
             "multiValueQueryStringParameters": multi_query,
             "pathParameters": params or None,
-            "stageVariables": None,
+            "stageVariables": self.stage_variables or None,
             "requestContext": {
                 "resourcePath": route.path,
-                "httpMethod": method,
-                "path": f"/{self.stage}{path}",
+                "httpMethod": request.http_method,
+                "path": request.path,
                 "stage": self.stage,
-                "requestId": str(uuid.uuid4()),
+                "requestId": request.request_id,
                 "requestTimeEpoch": int(time.time() * 1000),
-                "identity": {"sourceIp": "127.0.0.1"},
+                "identity": {"sourceIp": request.source_ip},
             },
             "body": text,
             "isBase64Encoded": False,
         }
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                status, out_headers, data = server.handle(self.command, self.path, headers, body)
-                self.send_response(status)
-                for key, value in out_headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("%s " + format, self.address_string(), *args)
-
-        return Handler
-
-
-def _body_problem(validator: Draft4Validator, body: bytes) -> str | None:
-    """Why API Gateway would refuse this body (``None``: it passes the model)."""
-    try:
-        document = json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
-    except ValueError as error:
-        return f"[Invalid JSON: {error}]"
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return None
-    return "[" + ", ".join(e.message for e in errors) + "]"
-
-
-def _json_fragment(text: str) -> str:
-    """``text`` escaped to sit inside a JSON string literal of a template."""
-    return json.dumps(text)[1:-1]
-
-
-def _json(status: int, payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+def _proxy_answer(response: Any) -> Answer:
+    """The HTTP answer of a Lambda proxy integration result; ``ValueError`` if API Gateway would refuse it."""
+    if not isinstance(response, Mapping):
+        raise ValueError(f"a proxy integration must return an object, not {type(response).__name__}")
+    status = int(response.get("statusCode", 200))
+    if not 200 <= status <= 599:
+        raise ValueError(f"statusCode {status} is not a final HTTP status")
+    out_headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
+    payload = response.get("body") or ""
+    if not isinstance(payload, str):
+        raise ValueError("a proxy integration's body must be a string")
+    data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
+    return status, out_headers, data

@@ -18,6 +18,7 @@ import pytest
 
 import sandbox.program as sandbox_program
 from handlers import contract
+from sandbox.gateway_responses import GatewayError, RequestContext, context_variables, render_template
 from sandbox.program import DeclaredResource, Program, evaluate
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -494,13 +495,16 @@ def test_api_gateways_own_errors_are_json_like_the_handlers(dev_program: Program
         r["responseType"]: r["responseTemplates"]["application/json"]
         for r in dev_program.of_type("aws:apigateway/response:Response")
     }
-    # THEN a refused body says why, and every other 4xx/5xx is JSON with an "error" key
+    # WHEN each is rendered the way API Gateway renders it (messageString arrives already quoted)
+    request = RequestContext(request_id="c0ffee00-0000-4000-8000-000000000000")
+    rendered = {
+        kind: json.loads(render_template(template, context_variables(GatewayError(kind, "Forbidden"), request)))
+        for kind, template in responses.items()
+    }
+    # THEN a refused body and every other 4xx/5xx is JSON with an "error" key
     assert set(responses) == {"BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX"}
-    assert "$context.error.validationErrorString" in responses["BAD_REQUEST_BODY"]
-    for template in responses.values():
-        rendered = template.replace("$context.error.validationErrorString", "x").replace(
-            "$context.error.messageString", "y"
-        )
-        assert set(json.loads(rendered)) == {"error"}
+    assert {kind: body["error"] for kind, body in rendered.items()} == dict.fromkeys(responses, "Forbidden")
+    # AND a refused body names its request, under which the access log records the validator's detail
+    assert rendered["BAD_REQUEST_BODY"]["requestId"] == request.request_id
     (api,) = dev_program.of_type("aws:apigateway/restApi:RestApi")
     assert {r["restApiId"] for r in dev_program.of_type("aws:apigateway/response:Response")} == {api.id}
