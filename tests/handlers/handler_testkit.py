@@ -51,10 +51,8 @@ def _fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and a region; no endpoint override that would bypass moto."""
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv(contract.ENV_POWERTOOLS_SERVICE_NAME, "orders")
+    for name, value in _fake_aws_variables().items():
+        monkeypatch.setenv(name, value)
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -142,6 +140,13 @@ class FakeAws:
                 bodies.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+    def reset(self) -> None:
+        """Empty the table and the capture queues: every test starts from the same world."""
+        for item in self.items():
+            self.dynamodb.delete_item(TableName=TABLE_NAME, Key={"id": item["id"]})
+        self.published_events()
+        self.notifications()
+
     def published_events(self) -> list[dict[str, Any]]:
         """Drain and return the events order-service actually put on the bus."""
         return self._drain(self.events_queue_url)
@@ -199,11 +204,32 @@ def _create_world() -> FakeAws:
     )
 
 
+def _fake_aws_variables() -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        contract.ENV_POWERTOOLS_SERVICE_NAME: "orders",
+    }
+
+
+@pytest.fixture(scope="module")
+def _moto_world() -> Iterator[FakeAws]:
+    """One moto AWS per test module: building it costs more than most tests that use it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        for name, value in _fake_aws_variables().items():
+            patch.setenv(name, value)
+        with mock_aws():
+            yield _create_world()
+
+
 @pytest.fixture
-def aws(_fake_aws_env: None) -> Iterator[FakeAws]:
-    """A fresh moto AWS with the orders table, the custom bus (+ capture queue) and the topic."""
-    with mock_aws():
-        yield _create_world()
+def aws(_fake_aws_env: None, _moto_world: FakeAws) -> FakeAws:
+    """The module's moto AWS (orders table, custom bus + capture queue, topic), emptied for this test."""
+    _moto_world.reset()
+    return _moto_world
 
 
 @pytest.fixture
