@@ -19,7 +19,7 @@ from components import (
     PaymentService,
     PaymentServiceArgs,
 )
-from components.settings import POWERTOOLS_LAYER_TEMPLATE, check_stack_name, load_settings
+from components.settings import check_stack_name, load_settings, powertools_layer_for
 
 config = pulumi.Config()
 settings = load_settings(config.get)
@@ -27,7 +27,7 @@ region = aws.get_region().region
 # Before any resource: a stack name one of the physical names cannot carry stops here, not halfway.
 stack = check_stack_name(pulumi.get_stack(), region)
 account_id = aws.get_caller_identity_output().account_id
-layer_arn = settings.powertools_layer_arn or POWERTOOLS_LAYER_TEMPLATE.format(region=region)
+layer_arn = powertools_layer_for(settings, region)
 
 bus = EventBus(
     "bus",

@@ -168,6 +168,24 @@ def check_stack_name(stack: str, region: str) -> str:
     return stack
 
 
+def powertools_layer_for(settings: StackSettings, region: str) -> str:
+    """The Powertools layer version the functions use: the configured one, or the region's public one.
+
+    Lambda refuses a layer of another region (``InvalidParameterValueException`` at function
+    creation), so a configured layer is checked against the stack's region here, before any resource.
+    """
+    layer = settings.powertools_layer_arn
+    if layer is None:
+        return POWERTOOLS_LAYER_TEMPLATE.format(region=region)
+    layer_region = layer.split(":")[3]
+    if layer_region != region:
+        raise ConfigError(
+            f"{_key('powertoolsLayerArn')} must be a layer of the stack's region {region}, "
+            f"got {layer!r} (a layer of {layer_region}); Lambda refuses layers of another region"
+        )
+    return layer
+
+
 def load_settings(raw_get: Getter) -> StackSettings:
     """Build :class:`StackSettings` from raw config strings (``get(key)`` -> value or None).
 

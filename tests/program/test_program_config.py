@@ -224,6 +224,7 @@ def test_api_gateway_account_setting_is_left_alone_unless_the_stack_owns_it(
         ("archiveRetentionDays", "3651", "integer from 1 to 3650"),
         ("archiveRetentionDays", "0", "never sends 0 on update"),
         ("powertoolsLayerArn", "my-layer", "layer version ARN"),
+        ("powertoolsLayerArn", "arn:aws:lambda:eu-west-1:111122223333:layer:my-powertools:3", "region us-east-1"),
         ("manageApiGatewayAccount", "yes", "true or false"),
     ],
 )
