@@ -42,6 +42,9 @@ from sandbox.event_patterns import PatternError, parse_pattern, parse_test_event
 from sandbox.functions import DeclaredFunction, FunctionRuntime
 
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+#: Largest request payload Lambda accepts: 6 MB synchronous, 1 MB asynchronous (since October 2025:
+#: https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb).
+PAYLOAD_LIMITS = {"RequestResponse": 6 * 2**20, "DryRun": 6 * 2**20, "Event": 2**20}
 #: LambdaBackend methods that would change a declared function behind the sandbox's back.
 _FUNCTION_CHANGES = (
     "update_function_code",
@@ -139,6 +142,13 @@ class Emulation:
                     f"satisfy constraint: Member must satisfy enum value set: [{', '.join(INVOCATION_TYPES)}]",
                 )
             raw = body.decode() if isinstance(body, bytes) else (body or "")
+            if len(raw.encode()) > PAYLOAD_LIMITS[invocation_type]:
+                too_large = LambdaRequestError(
+                    "RequestEntityTooLargeException",
+                    f"Request must be smaller than {PAYLOAD_LIMITS[invocation_type]} bytes for the Invoke operation",
+                )
+                too_large.code = 413
+                raise too_large
             try:
                 event = json.loads(raw) if raw.strip() else {}
             except ValueError as error:

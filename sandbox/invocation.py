@@ -6,7 +6,9 @@ the handler raised, timed out or returned something unserialisable, ``FunctionEr
 with the runtime's error payload (``errorMessage``, ``errorType``, ``requestId``,
 ``stackTrace``). The invocation's log is what Lambda's ``LogType=Tail`` shows: the platform's
 start and report records around the function's own output, in the function's log format
-(``START``/``END``/``REPORT`` lines for Text; ``platform.start``/``platform.report`` records for JSON).
+(``START``/``END``/``REPORT`` lines for Text; ``platform.start``/``platform.report`` records for JSON,
+as "you can choose whether your function's system logs are sent ... in unstructured plain text or JSON
+format": https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html).
 """
 
 from __future__ import annotations

@@ -201,6 +201,11 @@ def test_invoke_refuses_as_lambda_does(endpoint: Sandbox) -> None:
     # GIVEN an unknown invocation type WHEN invoked THEN InvalidParameterValueException
     kind = _error(lambda: lambda_.invoke(FunctionName=name, InvocationType="Later", Payload=b"{}"))
     assert kind.response["Error"]["Code"] == "InvalidParameterValueException"
+    # GIVEN an asynchronous payload over Lambda's 1 MB WHEN invoked THEN RequestEntityTooLargeException (413)
+    big = json.dumps({"pad": "x" * 2**20}).encode()
+    large = _error(lambda: lambda_.invoke(FunctionName=name, InvocationType="Event", Payload=big))
+    assert large.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert large.response["ResponseMetadata"]["HTTPStatusCode"] == 413
 
 
 def test_a_function_the_program_does_not_declare_is_not_run_and_says_why(endpoint: Sandbox) -> None:
@@ -288,7 +293,7 @@ def test_an_order_created_put_through_the_endpoint_is_paid_and_completed(endpoin
     assert get_order(endpoint, 8201).body["status"] == contract.ORDER_COMPLETED
 
 
-def test_a_replay_redelivers_the_archived_events_of_its_window_only(endpoint: Sandbox) -> None:
+def test_a_replay_redelivers_the_archived_events_of_its_window_to_its_rules(endpoint: Sandbox) -> None:
     events = endpoint.client("events")
     bus = endpoint.outputs["event_bus_name"]
     # GIVEN order 8301 created an hour ago (its OrderCreated carries that time) and paid since
@@ -341,6 +346,19 @@ def test_a_replay_redelivers_the_archived_events_of_its_window_only(endpoint: Sa
     assert get_order(endpoint, 8301).body["status"] == contract.ORDER_COMPLETED
     assert get_order(endpoint, 8302).body["status"] == contract.ORDER_COMPLETED
     assert events.describe_replay(ReplayName="window")["State"] == "COMPLETED"
+    # WHEN the same window is replayed to the payment rule only (Destination.FilterArns)
+    payment_rule = endpoint.program.named("payment-service-filtering-orders-rule")["arn"]
+    events.start_replay(
+        ReplayName="payment-only",
+        EventSourceArn=archive_arn,
+        EventStartTime=window_start,
+        EventEndTime=window_end,
+        Destination={"Arn": events.describe_event_bus(Name=bus)["Arn"], "FilterArns": [payment_rule]},
+    )
+    assert endpoint.wait_idle(30)
+    # THEN only that rule's target got 8302's OrderCreated again; the catch-all saw none of it
+    assert len(_executions_of(endpoint, 8302)) == runs_before[1] + 2
+    assert not [e for e in catch_all_events(endpoint) if e.get("replay-name") == "payment-only"]
 
 
 #: For each declared rule: an event EventBridge routes to it and one it does not. Every event has
