@@ -12,8 +12,17 @@ import threading
 import time
 from pathlib import Path
 
+from sandbox import shell
 from sandbox.program import PROJECT_DIR, evaluate
 from sandbox.runtime import PortInUseError, Sandbox
+
+
+def _shown(path: Path) -> str:
+    """``path`` as a user in the current directory types it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-port", type=int, default=3000, help="port of the local API (default: 3000)")
     parser.add_argument("--aws-port", type=int, default=4566, help="port of the AWS endpoint (default: 4566)")
     parser.add_argument(
-        "--state-dir", type=Path, default=PROJECT_DIR / ".sandbox", help="where outputs.json and outbox.jsonl go"
+        "--state-dir",
+        type=Path,
+        default=PROJECT_DIR / ".sandbox",
+        help="where outputs.json, outbox.jsonl and env (source it for the AWS CLI) go",
     )
     parser.add_argument("--verbose", action="store_true", help="also print function logs and deliveries")
     args = parser.parse_args(argv)
@@ -69,13 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         keys = sorted(sandbox.api_keys)
         if keys:
             print(f"The API requires a key (eda-demo:apiAuth API_KEY): send 'x-api-key: {keys[0]}'")
+        commands = shell.try_commands(
+            env_path=_shown(sandbox.env_path), api_url=sandbox.api_url, outputs=sandbox.outputs
+        )
+        source, *rest = commands
         print(
-            f"\nTry:\n  export API={sandbox.api_url}\n"
-            f'  curl -X POST $API/order -d \'{{"id":101,"amount":100}}\'\n'
-            f"  curl $API/order/101\n"
-            f"  aws --endpoint-url {sandbox.endpoint_url} dynamodb scan "
-            f"--table-name {sandbox.outputs['orders_table_name']}\n"
-            f"Emails go to {sandbox.state_dir / 'outbox.jsonl'}. Ctrl-C stops.\n",
+            f"\nAWS endpoint: {sandbox.endpoint_url} (the README lists what it serves)."
+            "\nIn another shell, from this directory:\n"
+            f"  {source}    # PATH with the AWS CLI, dummy credentials, AWS_ENDPOINT_URL, $API, the outputs\n"
+            + "".join(f"  {command}\n" for command in rest)
+            + f"Emails go to {_shown(sandbox.state_dir / 'outbox.jsonl')}. Ctrl-C stops.\n",
             flush=True,
         )
         while not stop.wait(0.5):

@@ -36,6 +36,8 @@ ARCHIVE_RULE_PREFIX = "Events-Archive-"
 FIRST_RETRY_SECONDS = 1.0
 #: Lambda retries a failed asynchronous invocation after about one minute, then two.
 LAMBDA_RETRY_SECONDS = 60.0
+#: Target settings that replace the event with something else (EventBridge's PutTargets).
+INPUT_SETTINGS = frozenset({"Input", "InputPath", "InputTransformer"})
 
 
 class Scheduler:
@@ -99,6 +101,11 @@ class Delivery:
     target: dict[str, Any]
     event: dict[str, Any]
     first_attempt: float
+
+
+def _delivered(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as a target receives it: without moto's bookkeeping field."""
+    return {key: value for key, value in event.items() if key != "ingestion-time"}
 
 
 def _iso_time(event: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +203,8 @@ class Dispatcher:
         self.on_trace(f"{entry.get('DetailType')} from {entry.get('Source')} (order {order}) -> {receivers}")
 
     def _route(self, rule: Rule, event: dict[str, Any], transform_input: bool) -> None:
-        if not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
+        # moto hands an event to every rule of the bus; EventBridge skips disabled ones.
+        if rule.state == "DISABLED" or not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
             return
         if not rule.name.startswith(ARCHIVE_RULE_PREFIX):
             getattr(self._local, "matched", []).extend(self.describe_target(t["Arn"]) for t in rule.targets)
@@ -205,10 +213,15 @@ class Dispatcher:
         for target in rule.targets:
             service = target["Arn"].split(":")[2]
             (ours if service in ("lambda", "states") else native).append(target)
-        if native:
-            shallow = copy.copy(rule)
-            shallow.targets = native
-            self._original_send(shallow, event, transform_input)
+        # A target with no input configuration receives the whole event, as EventBridge sends it
+        # (replay-name and account included); moto would render it through its own template.
+        configured = [t for t in native if set(t) & INPUT_SETTINGS]
+        plain = [t for t in native if not set(t) & INPUT_SETTINGS]
+        for targets, form, transform in ((configured, event, transform_input), (plain, _delivered(event), False)):
+            if targets:
+                shallow = copy.copy(rule)
+                shallow.targets = targets
+                self._original_send(shallow, form, transform)
         for target in ours:
             self.submit(Delivery(rule.arn, rule.name, target, _iso_time(event), time.monotonic()))
 
@@ -325,7 +338,16 @@ class Dispatcher:
         )
 
     # --- Lambda asynchronous invocation ----------------------------------------------------
-    def _invoke_async(self, arn: str, event: dict[str, Any], attempt: int) -> None:
+    def invoke_async(self, arn: str, event: Any) -> None:
+        """Queue an asynchronous invocation (``Invoke`` with ``InvocationType=Event``).
+
+        The function's asynchronous retries and on-failure destination apply, as for a rule target.
+        """
+        with self._cond:
+            self._pending += 1
+        self._workers.submit(lambda: self._invoke_async(arn, event, 0))
+
+    def _invoke_async(self, arn: str, event: Any, attempt: int) -> None:
         try:
             fn = self.functions.functions[arn]
             try:
@@ -347,10 +369,13 @@ class Dispatcher:
             self._done()
 
     def _on_failure(
-        self, name: str, arn: str, destination: str | None, event: dict[str, Any], error: Exception, count: int
+        self, name: str, arn: str, destination: str | None, event: Any, error: Exception, count: int
     ) -> None:
+        # An event from a rule is a dict; a payload of ``Invoke`` (Event) may be any JSON value.
+        envelope: dict[str, Any] = event if isinstance(event, dict) else {}
+        detail: dict[str, Any] = envelope["detail"] if isinstance(envelope.get("detail"), dict) else {}
         if destination is None:
-            log.error("%s failed %d times; no on-failure destination: event %s lost", name, count, event.get("id"))
+            log.error("%s failed %d times; no on-failure destination: event %s lost", name, count, envelope.get("id"))
             return
         record = {
             "version": "1.0",
@@ -372,6 +397,6 @@ class Dispatcher:
         self._send_to_queue(destination, json.dumps(record, default=str), {})
         self._count("dead_lettered")
         self.on_trace(
-            f"{event.get('detail-type')} (order {event.get('detail', {}).get('id', '?')}) "
+            f"{envelope.get('detail-type', 'Invoke')} (order {detail.get('id', '?')}) "
             f"-> on-failure destination of {name} after {count} attempts: {error}"
         )

@@ -34,13 +34,13 @@ DEFAULT_ASYNC_RETRIES = 2
 class LambdaContext:
     """The attributes of Lambda's context object the handlers (and Powertools) read."""
 
-    def __init__(self, function: DeclaredFunction) -> None:
-        """Context of one invocation of ``function``."""
+    def __init__(self, function: DeclaredFunction, request_id: str | None = None) -> None:
+        """Context of one invocation of ``function`` (a new request id unless given)."""
         self.function_name = function.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = function.arn
         self.memory_limit_in_mb = function.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = request_id or str(uuid.uuid4())
         self.log_group_name = function.log_group
         self.log_stream_name = f"sandbox/{self.aws_request_id}"
         self._deadline = time.monotonic() + function.timeout_seconds
@@ -61,6 +61,8 @@ class DeclaredFunction:
     timeout_seconds: int
     memory_mb: int
     log_group: str
+    #: ``Text`` or ``JSON``: the format of the lines Lambda itself writes (START, REPORT, errors).
+    log_format: str = "Text"
     async_retries: int = DEFAULT_ASYNC_RETRIES
     on_failure_arn: str | None = None
     #: Distinguishes loads of the same function by successive sandboxes of one process.
@@ -81,6 +83,7 @@ def declared_functions(program: Program) -> dict[str, DeclaredFunction]:
             timeout_seconds=int(res.get("timeout", 3)),
             memory_mb=int(res.get("memorySize", 128)),
             log_group=logging_config.get("logGroup", f"/aws/lambda/{res['name']}"),
+            log_format=logging_config.get("logFormat", "Text"),
         )
     by_name = {fn.name: fn for fn in functions.values()}
     for cfg in program.of_type(INVOKE_CONFIG_TYPE):
@@ -114,15 +117,18 @@ class FunctionRuntime:
                 return fn
         raise KeyError(name)
 
-    def invoke(self, arn: str, event: dict[str, Any]) -> Any:
-        """Invoke one function synchronously with ``event``; exceptions propagate (a function error)."""
+    def invoke(self, arn: str, event: Any, *, request_id: str | None = None, tap: list[str] | None = None) -> Any:
+        """Invoke one function synchronously with ``event``; exceptions propagate (a function error).
+
+        ``tap`` receives what the function writes during this invocation, besides its log group.
+        """
         fn = self.functions[arn]
         entry = self._entry(fn)
-        with FunctionScope(fn.log_group):
+        with FunctionScope(fn.log_group, tap):
             fault = self.faults.get(fn.name)
             if fault is not None:
                 fault(event)
-            return entry(event, LambdaContext(fn))
+            return entry(event, LambdaContext(fn, request_id))
 
     def _entry(self, fn: DeclaredFunction) -> Callable[[dict[str, Any], Any], Any]:
         if fn._entry is None:

@@ -27,20 +27,21 @@ def current_log_group() -> str | None:
 
 
 class FunctionScope:
-    """Marks this thread as running a function whose output goes to ``group``."""
+    """Marks this thread as running a function whose output goes to ``group`` (and ``tap``, if given)."""
 
-    def __init__(self, group: str) -> None:
-        """Scope for one invocation."""
+    def __init__(self, group: str, tap: list[str] | None = None) -> None:
+        """Scope for one invocation; ``tap`` also receives its output (for Lambda's log tail)."""
         self.group = group
+        self.tap = tap
 
     def __enter__(self) -> None:
         """Route this thread's output to the function's group."""
-        self.previous = current_log_group()
-        _current.group = self.group
+        self.previous = (current_log_group(), getattr(_current, "tap", None))
+        _current.group, _current.tap = self.group, self.tap
 
     def __exit__(self, *exc: object) -> None:
         """Restore the previous routing."""
-        _current.group = self.previous
+        _current.group, _current.tap = self.previous
 
 
 class LogRouter(io.TextIOBase):
@@ -58,6 +59,9 @@ class LogRouter(io.TextIOBase):
     def write(self, text: str) -> int:
         """Write ``text`` to the current function's log group, or to the console."""
         group = current_log_group()
+        tap = getattr(_current, "tap", None)
+        if tap is not None:
+            tap.append(text)
         if group is None or self.echo:
             self.console.write(text)
         if group is not None:

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import socket
+import sysconfig
 import threading
 import time
 from collections.abc import Callable
@@ -14,15 +15,16 @@ from typing import Any
 
 from moto.core.config import default_user_config
 from moto.moto_api._internal import moto_api_backend
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.sns.models import SNSBackend
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from sandbox import logs as function_logs
-from sandbox import moto_speedups
+from sandbox import moto_speedups, shell
 from sandbox.api import ApiServer
 from sandbox.delivery import Dispatcher
 from sandbox.deploy import client, deploy
+from sandbox.emulation import Emulation
+from sandbox.endpoint import EndpointServer
 from sandbox.functions import FunctionRuntime, logger_name
 from sandbox.program import PROJECT_DIR, Program
 
@@ -36,11 +38,19 @@ class PortInUseError(RuntimeError):
 
 
 def _check_port(port: int, what: str) -> None:
+    """Fail clearly when something listens on ``port``.
+
+    The probe sets ``SO_REUSEADDR``, as the servers do: a port whose last connections are in
+    TIME_WAIT (for about a minute after a sandbox served load and stopped) is free to listen on
+    again, while a port with a listening socket is still refused.
+    """
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
+            probe.listen()
         except OSError:
             raise PortInUseError(
                 f"port {port} on {HOST} is in use, so the {what} cannot start there; "
@@ -50,12 +60,6 @@ def _check_port(port: int, what: str) -> None:
 
 def _port_variable(what: str) -> str:
     return "API_PORT" if "API" in what else "AWS_PORT"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 class Sandbox:
@@ -89,7 +93,8 @@ class Sandbox:
         self.on_trace = on_trace or (lambda line: log.info("%s", line))
         self.outbox: list[dict[str, Any]] = []
         self._outbox_lock = threading.Lock()
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: EndpointServer | None = None
+        self._emulation: Emulation | None = None
         self._api: ApiServer | None = None
         self._api_thread: threading.Thread | None = None
         self._saved: dict[str, Any] = {}
@@ -119,12 +124,11 @@ class Sandbox:
         _check_port(self.aws_port, "AWS endpoint")
         _check_port(self.api_port, "API")
         moto_speedups.apply()
-        aws_port = self.aws_port or _free_port()
         # The endpoint's request log would drown the event trace.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
+        self._moto = EndpointServer(HOST, self.aws_port)
         self._moto.start()
-        self.aws_port = self._moto.get_host_and_port()[1]
+        self.aws_port = self._moto.port
         self.endpoint_url = f"http://{HOST}:{self.aws_port}"
         # State lives in memory and starts empty each run.
         moto_api_backend.reset()
@@ -147,8 +151,11 @@ class Sandbox:
             describe_target=self._describe_target,
         )
         self.dispatcher.install()
+        self._emulation = Emulation(self.functions, self.dispatcher, self.on_trace)
+        self._emulation.install()
         self._install_outbox()
         deploy(self.program, self.endpoint_url)
+        self._emulation.functions_fixed = True
         # Functions print to their own log groups from their cold start on.
         self._router = function_logs.install(self.program.account_id, self.program.region, self.echo_function_logs)
         self.functions.load_all()
@@ -163,6 +170,20 @@ class Sandbox:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "outputs.json").write_text(json.dumps(self.outputs, indent=2) + "\n")
         (self.state_dir / "outbox.jsonl").write_text("")
+        self.env_path.write_text(
+            shell.env_file(
+                bin_dir=Path(sysconfig.get_path("scripts")),
+                region=self.program.region,
+                endpoint_url=self.endpoint_url,
+                api_url=self.api_url,
+                outputs=self.outputs,
+            )
+        )
+
+    @property
+    def env_path(self) -> Path:
+        """The shell file that points the AWS CLI and SDKs at this sandbox (``. .sandbox/env``)."""
+        return self.state_dir / shell.ENV_FILE
 
     def stop(self) -> None:
         """Stop serving, put moto back as it was, release the ports."""
@@ -175,6 +196,9 @@ class Sandbox:
                 # due later is dropped, as the process ends).
                 self.dispatcher.wait_idle(self.drain_seconds)
                 self.dispatcher.uninstall()
+            if self._emulation is not None:
+                self._emulation.uninstall()
+                self._emulation = None
             self._uninstall_outbox()
             if self._router is not None:
                 function_logs.uninstall(self._router)

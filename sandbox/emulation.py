@@ -1,0 +1,287 @@
+"""Where moto's answers differ from AWS's for calls users make, make them AWS's.
+
+Each patch below is one AWS behaviour (checked against the AWS documentation named in it), and
+:meth:`Emulation.uninstall` gives moto its own code back:
+
+- **Lambda Invoke** runs the program's own function in-process (moto would start Docker):
+  ``RequestResponse`` answers its payload or ``FunctionError: Unhandled`` with the runtime's error
+  payload, ``Event`` answers 202 and invokes through the :class:`Dispatcher` with the function's
+  async retries and on-failure destination, ``DryRun`` answers 204, ``LogType=Tail`` adds the log
+  tail. Any other path to a container (functions the program does not declare, ``InvokeAsync``,
+  SNS or event-source triggers) is :class:`NotEmulated`, and so is changing the code,
+  configuration or existence of a declared function, which the sandbox would not honour.
+- **Step Functions StartExecution** without a name names the execution with a UUID, as AWS does
+  (moto's server names every such execution ``None``, so the second one fails).
+- **EventBridge**: ``PutRule`` and ``TestEventPattern`` check patterns as EventBridge does
+  (:mod:`sandbox.event_patterns`); ``TestEventPattern`` answers with moto's matcher, the one that
+  routes every event here; ``StartReplay`` replays only the archived events of its time window,
+  to its ``FilterArns`` rules if given, through the same delivery as every other event.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.core.exceptions import JsonRESTError
+from moto.core.utils import unix_time
+from moto.events.exceptions import InvalidEventPatternException, ValidationException
+from moto.events.models import Archive, EventPattern, Replay, ReplayState, events_backends
+from moto.events.responses import EventsHandler
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from sandbox import invocation
+from sandbox.delivery import Dispatcher
+from sandbox.endpoint import NotEmulated
+from sandbox.event_patterns import PatternError, parse_pattern, parse_test_event
+from sandbox.functions import DeclaredFunction, FunctionRuntime
+
+INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+#: Largest request payload Lambda accepts: 6 MB synchronous, 1 MB asynchronous (since October 2025:
+#: https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb).
+PAYLOAD_LIMITS = {"RequestResponse": 6 * 2**20, "DryRun": 6 * 2**20, "Event": 2**20}
+#: LambdaBackend methods that would change a declared function behind the sandbox's back.
+_FUNCTION_CHANGES = (
+    "update_function_code",
+    "update_function_configuration",
+    "delete_function",
+    "put_function_event_invoke_config",
+    "update_function_event_invoke_config",
+    "delete_function_event_invoke_config",
+)
+_NO_CONTAINER = (
+    "the sandbox runs only the program's own functions, in-process (through Invoke, rule targets and the "
+    "API); running any other Lambda code needs a container runtime, which the sandbox does not have"
+)
+
+
+class LambdaRequestError(JsonRESTError):
+    """A client error of the Lambda API (HTTP 400)."""
+
+    code = 400
+
+
+def _epoch(value: Any) -> float:
+    """Seconds since the epoch of an event time or replay bound (a number or an ISO-8601 string)."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+class Emulation:
+    """The sandbox's corrections to moto, installed while a sandbox runs."""
+
+    def __init__(
+        self, functions: FunctionRuntime, dispatcher: Dispatcher, on_trace: Callable[[str], None] | None = None
+    ) -> None:
+        """Corrections that run ``functions`` and deliver through ``dispatcher``."""
+        self.functions = functions
+        self.dispatcher = dispatcher
+        self.on_trace = on_trace or (lambda line: None)
+        #: Set once the program is deployed: from then on its functions are what it declares.
+        self.functions_fixed = False
+        self._originals: list[tuple[type, str, Any]] = []
+
+    def _patch(self, owner: type, name: str, replacement: Callable[..., Any]) -> None:
+        self._originals.append((owner, name, owner.__dict__[name]))
+        setattr(owner, name, replacement)
+
+    def install(self) -> None:
+        """Apply every correction (undone by :meth:`uninstall`)."""
+        self._patch(LambdaBackend, "invoke", self._lambda_invoke())
+        self._patch(LambdaFunction, "invoke", self._no_container())
+        self._patch(LambdaBackend, "create_event_source_mapping", self._no_event_source_mappings())
+        for name in _FUNCTION_CHANGES:
+            self._patch(LambdaBackend, name, self._declared_functions_fixed(getattr(LambdaBackend, name)))
+        self._patch(StepFunctionsParserBackend, "start_execution", self._named_executions())
+        self._patch(EventsHandler, "put_rule", self._checked_put_rule())
+        self._patch(EventsHandler, "test_event_pattern", self._test_event_pattern())
+        self._patch(Replay, "replay_events", self._replay_events())
+
+    def uninstall(self) -> None:
+        """Give moto its own behaviour back."""
+        while self._originals:
+            owner, name, original = self._originals.pop()
+            setattr(owner, name, original)
+
+    # --- Lambda -------------------------------------------------------------------------------
+    def declared(self, fn: LambdaFunction) -> DeclaredFunction | None:
+        """The program's function behind moto's ``fn``, if it is one."""
+        try:
+            return self.functions.by_name(fn.function_name)
+        except KeyError:
+            return None
+
+    def _lambda_invoke(self) -> Callable[..., bytes]:
+        emulation = self
+
+        def invoke(
+            backend: LambdaBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: dict[str, str],
+        ) -> bytes:
+            fn = backend.get_function(function_name, qualifier)  # ResourceNotFoundException, as AWS
+            declared = emulation.declared(fn)
+            if declared is None:
+                raise NotEmulated(f"function {fn.function_name} is not one of the program's functions: {_NO_CONTAINER}")
+            invocation_type = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+            if invocation_type not in INVOCATION_TYPES:
+                raise LambdaRequestError(
+                    "InvalidParameterValueException",
+                    f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to "
+                    f"satisfy constraint: Member must satisfy enum value set: [{', '.join(INVOCATION_TYPES)}]",
+                )
+            raw = body.decode() if isinstance(body, bytes) else (body or "")
+            if len(raw.encode()) > PAYLOAD_LIMITS[invocation_type]:
+                too_large = LambdaRequestError(
+                    "RequestEntityTooLargeException",
+                    f"Request must be smaller than {PAYLOAD_LIMITS[invocation_type]} bytes for the Invoke operation",
+                )
+                too_large.code = 413
+                raise too_large
+            try:
+                event = json.loads(raw) if raw.strip() else {}
+            except ValueError as error:
+                raise LambdaRequestError(
+                    "InvalidRequestContentException",
+                    f"Could not parse request body into json: Could not parse payload into json: {error}",
+                ) from None
+            response_headers["X-Amz-Executed-Version"] = str(fn.version)
+            if invocation_type == "DryRun":
+                return b""
+            if invocation_type == "Event":
+                emulation.dispatcher.invoke_async(declared.arn, event)
+                emulation.on_trace(f"Invoke (Event) -> λ {declared.name}")
+                return b""
+            result = invocation.invoke(emulation.functions, declared.arn, event)
+            if result.function_error:
+                response_headers["X-Amz-Function-Error"] = result.function_error
+            if (headers.get("X-Amz-Log-Type") or "None") == "Tail":
+                response_headers["X-Amz-Log-Result"] = result.log_result()
+            response_headers["Content-Length"] = str(len(result.payload))
+            return result.payload
+
+        return invoke
+
+    @staticmethod
+    def _no_container() -> Callable[..., Any]:
+        def invoke(fn: LambdaFunction, *args: Any, **kwargs: Any) -> Any:
+            raise NotEmulated(f"invoking function {fn.function_name} this way: {_NO_CONTAINER}")
+
+        return invoke
+
+    @staticmethod
+    def _no_event_source_mappings() -> Callable[..., Any]:
+        def create_event_source_mapping(backend: LambdaBackend, spec: dict[str, Any]) -> Any:
+            raise NotEmulated(
+                "event source mappings need Lambda's pollers and a container runtime, which the sandbox does "
+                "not run; the program wires its functions through EventBridge rules and the API"
+            )
+
+        return create_event_source_mapping
+
+    def _declared_functions_fixed(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        emulation = self
+
+        def change(backend: LambdaBackend, function_name: str, *args: Any, **kwargs: Any) -> Any:
+            if emulation.functions_fixed:
+                fn = backend.get_function(function_name)
+                if emulation.declared(fn) is not None:
+                    raise NotEmulated(
+                        f"changing function {fn.function_name}: the sandbox runs the program's functions with "
+                        "the code, environment and settings the program declares; change the program and "
+                        "restart the sandbox"
+                    )
+            return original(backend, function_name, *args, **kwargs)
+
+        return change
+
+    # --- Step Functions -------------------------------------------------------------------------
+    @staticmethod
+    def _named_executions() -> Callable[..., Any]:
+        original = StepFunctionsParserBackend.start_execution
+
+        def start_execution(
+            backend: StepFunctionsParserBackend,
+            state_machine_arn: str,
+            name: str | None = None,
+            execution_input: str | None = None,
+            trace_header: str | None = None,
+        ) -> Any:
+            # StartExecution: "If you don't provide a name for the execution, Step Functions
+            # automatically generates a universally unique identifier (UUID) as the execution name."
+            if name:
+                backend._validate_name(name)
+            else:
+                name = str(uuid.uuid4())
+            return original(backend, state_machine_arn, name, execution_input, trace_header)  # type: ignore[arg-type]
+
+        return start_execution
+
+    # --- EventBridge ----------------------------------------------------------------------------
+    @staticmethod
+    def _checked_put_rule() -> Callable[..., Any]:
+        original = EventsHandler.put_rule
+
+        def put_rule(response: EventsHandler) -> Any:
+            pattern = response._get_param("EventPattern")
+            if pattern is not None:
+                try:
+                    parse_pattern(pattern)
+                except PatternError as error:
+                    raise InvalidEventPatternException(str(error)) from None
+            return original(response)
+
+        return put_rule
+
+    @staticmethod
+    def _test_event_pattern() -> Callable[..., str]:
+        def test_event_pattern(response: EventsHandler) -> str:
+            raw = response._get_param("EventPattern")
+            try:
+                pattern = parse_pattern(raw)
+            except PatternError as error:
+                raise InvalidEventPatternException(str(error)) from None
+            event = parse_test_event(response._get_param("Event"))
+            if event is None:
+                raise ValidationException("Parameter Event is not valid.")
+            return json.dumps({"Result": EventPattern(raw, pattern).matches_event(event)})  # type: ignore[arg-type]
+
+        return test_event_pattern
+
+    def _replay_events(self) -> Callable[[Replay, Archive], None]:
+        emulation = self
+
+        def replay_events(replay: Replay, archive: Archive) -> None:
+            # StartReplay replays the archived events whose time lies in [EventStartTime,
+            # EventEndTime] to the destination bus's rules (only Destination.FilterArns if given);
+            # replayed events carry "replay-name", which keeps them out of the archive again.
+            backend = events_backends[replay.account_id][replay.region]
+            bus = backend.describe_event_bus(replay.destination["Arn"].split("/")[-1])
+            start, end = _epoch(replay.event_start_time), _epoch(replay.event_end_time)
+            only = set(replay.destination.get("FilterArns") or [])
+            replay.state = ReplayState.RUNNING
+            replayed = 0
+            for event in list(archive.events):
+                if not start <= _epoch(event["time"]) <= end:
+                    continue
+                replayed += 1
+                again = dict(event, id=str(uuid.uuid4()), **{"replay-name": replay.name})
+                for rule in list(bus.rules.values()):
+                    if not only or rule.arn in only:
+                        rule.send_to_targets(copy.deepcopy(again))  # type: ignore[arg-type]
+            replay.state = ReplayState.COMPLETED
+            replay.end_time = unix_time()
+            emulation.on_trace(f"replay {replay.name}: {replayed} archived events sent to {bus.name} again")
+
+        return replay_events
