@@ -395,9 +395,39 @@ def _test_event(source: str, detail_type: str) -> dict[str, Any]:
     }
 
 
+#: The rule on the default bus that reports this stack's alarms recovering (tested on its own below).
+ALARM_RECOVERED_RULE = "ops-alarm-recovered-rule"
+
+
 def test_pattern_cases_cover_every_declared_rule(dev_program: Program) -> None:
     # GIVEN the program's rules WHEN compared with the cases THEN none is left untested
-    assert {rule.name for rule in dev_program.of_type(RULE)} == set(PATTERN_CASES)
+    assert {rule.name for rule in dev_program.of_type(RULE)} == {*PATTERN_CASES, ALARM_RECOVERED_RULE}
+
+
+def _alarm_state_change(alarm_arn: str, alarm_name: str, previous: str, new: str) -> dict[str, Any]:
+    """The event CloudWatch puts on the default bus when an alarm changes state (fields the rule reads)."""
+    return {
+        **_test_event("aws.cloudwatch", "CloudWatch Alarm State Change"),
+        "resources": [alarm_arn],
+        "detail": {"alarmName": alarm_name, "previousState": {"value": previous}, "state": {"value": new}},
+    }
+
+
+def test_test_event_pattern_answers_for_the_alarm_recovered_rule(endpoint: Sandbox) -> None:
+    # GIVEN the recovery rule as deployed on the default bus, and one of the stack's alarms
+    rule = endpoint.program.named(ALARM_RECOVERED_RULE)
+    events = endpoint.client("events")
+    pattern = events.describe_rule(Name=rule["name"], EventBusName=rule["eventBusName"])["EventPattern"]
+    alarm = endpoint.program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")[0]
+
+    def matches(previous: str, new: str) -> bool:
+        event = _alarm_state_change(alarm["arn"], alarm["name"], previous, new)
+        return bool(events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"])
+
+    # WHEN its state changes are tested THEN only ALARM -> OK matches
+    assert matches("ALARM", "OK") is True
+    assert matches("INSUFFICIENT_DATA", "OK") is False
+    assert matches("OK", "ALARM") is False
 
 
 @pytest.mark.parametrize("rule_name", sorted(PATTERN_CASES))
