@@ -178,7 +178,7 @@ def deploy(program: Program, endpoint_url: str) -> None:
         events.create_event_bus(Name=bus["name"])
     for archive in program.of_type("aws:cloudwatch/eventArchive:EventArchive"):
         events.create_archive(
-            ArchiveName=archive["name"][:48],
+            ArchiveName=archive["name"],
             EventSourceArn=archive["eventSourceArn"],
             RetentionDays=int(archive.get("retentionDays", 0)),
         )
