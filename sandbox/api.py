@@ -13,8 +13,10 @@ rendered from the program's gateway responses as API Gateway renders them
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -48,8 +50,16 @@ from sandbox.request_validation import body_problem, model_validator
 log = logging.getLogger("sandbox.api")
 _NO_ROUTE = GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
 _INVOKE_ARN = re.compile(r"functions/(arn:aws:lambda:[^/]+)/invocations$")
+#: Lambda's limit on a synchronous invocation's request (6 MiB): API Gateway's 10 MB body limit is looser.
+LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
+#: Lambda's default timeout, for a route whose function the program does not declare.
+DEFAULT_FUNCTION_TIMEOUT_SECONDS = 3.0
 #: The longest validation detail the log repeats (a body can hold a number of millions of digits).
 _LOGGED_DETAIL = 2000
+
+
+class FunctionTimeoutError(Exception):
+    """The function ran longer than its configured timeout (Lambda ends the run)."""
 
 
 class Invoker(Protocol):
@@ -198,6 +208,10 @@ class ApiServer:
         """
         spec = declared_api(program)
         self.routes = routes_of(spec)
+        #: Each function's timeout: Lambda ends a run that takes longer, and API Gateway answers 502.
+        self.function_timeouts = {
+            fn["arn"]: float(fn.get("timeout", 3)) for fn in program.of_type("aws:lambda/function:Function")
+        }
         self.gateway_responses = declared_gateway_responses(program)
         stages = program.of_type("aws:apigateway/stage:Stage")
         self.stage = stages[0]["stageName"] if stages else ""
@@ -269,13 +283,50 @@ class ApiServer:
                 refused = GatewayError("BAD_REQUEST_BODY", "Invalid request body", validation_error=problem)
                 return self._gateway_error(refused, request)
         event = self._proxy_event(route, match.groupdict(), split, headers, body, request)
+        size = len(json.dumps(event).encode())
+        if size > LAMBDA_SYNC_PAYLOAD_BYTES:
+            # Lambda refuses the invocation itself; API Gateway's execution log says why, the client
+            # gets its generic 5xx.
+            log.warning(
+                "%s %s: Execution failed: %d byte payload is too large for the RequestResponse invocation type "
+                "(limit %d bytes)",
+                method,
+                path,
+                size,
+                LAMBDA_SYNC_PAYLOAD_BYTES,
+            )
+            return self._gateway_error(GatewayError("DEFAULT_5XX", "Internal server error", 500), request)
         try:
-            response = self.functions.invoke(route.function_arn, event)
+            response = self._invoke_within_timeout(route.function_arn, event)
             return _proxy_answer(response)
         except Exception:
-            # A function error or a malformed proxy response: API Gateway answers 502.
+            # A function error, a timeout or a malformed proxy response: API Gateway answers 502.
             log.exception("%s %s: the function failed or answered something API Gateway would refuse", method, path)
             return self._gateway_error(GatewayError("INTEGRATION_FAILURE", "Internal server error", 502), request)
+
+    def _invoke_within_timeout(self, arn: str, event: dict[str, Any]) -> Any:
+        """The function's result, or :class:`FunctionTimeoutError` once its configured timeout passes.
+
+        The handler cannot be stopped in-process: a timed-out run finishes on its daemon thread,
+        as a Lambda sandbox would be torn down, while the client already has its answer.
+        """
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = self.functions.invoke(arn, event)
+            except BaseException as error:  # handed to the request thread below
+                outcome["error"] = error
+
+        worker = threading.Thread(target=run, name="sandbox-api-invoke", daemon=True)
+        worker.start()
+        timeout = self.function_timeouts.get(arn, DEFAULT_FUNCTION_TIMEOUT_SECONDS)
+        worker.join(timeout)
+        if worker.is_alive():
+            raise FunctionTimeoutError(f"{arn}: Task timed out after {timeout:.2f} seconds")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("result")
 
     def refuse(self, response_type: str, status: int, message: str) -> Answer:
         """API Gateway's answer to a request refused before routing (malformed HTTP, too large...)."""

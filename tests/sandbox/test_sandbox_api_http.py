@@ -14,6 +14,7 @@ import re
 import socket
 import string
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox.api import ApiServer
+from sandbox.api import LAMBDA_SYNC_PAYLOAD_BYTES, ApiServer
 from sandbox.api_http import MAX_PAYLOAD_BYTES
 from sandbox.program import Program
 
@@ -304,6 +305,36 @@ def test_a_function_answer_api_gateway_would_refuse_is_a_json_502(
     monkeypatch.setattr(server.functions, "invoke", lambda arn, event: {"statusCode": 42})
     # WHEN it is invoked  THEN API Gateway's 502 comes back, as the DEFAULT_5XX JSON
     assert assert_json_error(request(server, "GET", "/order/1"), 502) == {"error": "Internal server error"}
+
+
+def test_a_function_running_past_its_timeout_is_a_json_502_at_the_timeout(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a function configured with a 0.2 s timeout whose handler takes 5 s
+    arn = next(r.function_arn for r in server.api.routes if r.method == "GET")
+    release = threading.Event()
+    monkeypatch.setitem(server.api.function_timeouts, arn, 0.2)
+    monkeypatch.setattr(server.functions, "invoke", lambda arn, event: release.wait(5))
+    try:
+        # WHEN it is invoked through the API
+        started = time.monotonic()
+        answer = request(server, "GET", "/order/1")
+        # THEN Lambda's timeout ends the run: API Gateway's 502, long before the handler returns
+        assert assert_json_error(answer, 502) == {"error": "Internal server error"}
+        assert time.monotonic() - started < 3
+    finally:
+        release.set()
+
+
+def test_a_request_over_lambdas_synchronous_payload_limit_is_a_json_500_and_never_invoked(server: Server) -> None:
+    # GIVEN a body API Gateway accepts (under 10 MB) whose proxy event exceeds Lambda's 6 MiB
+    body = b"x" * (LAMBDA_SYNC_PAYLOAD_BYTES + 1)
+    invoked = len(server.functions.events)
+    # WHEN it is sent to a route without a body model
+    answer = request(server, "GET", "/order/1", body)
+    # THEN API Gateway's generic 5xx, and the function never ran
+    assert assert_json_error(answer, 500) == {"error": "Internal server error"}
+    assert len(server.functions.events) == invoked
 
 
 # --- anything at all ------------------------------------------------------------------------------
