@@ -1,4 +1,8 @@
-"""``make sandbox``: deploy this Pulumi program onto an embedded AWS and run it until Ctrl-C."""
+"""``make sandbox``: deploy this Pulumi program onto an embedded AWS and run it until Ctrl-C.
+
+The ports are checked first, before the program is evaluated or moto imported, so a port in
+use is reported at once.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +15,19 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sandbox import shell
-from sandbox.program import PROJECT_DIR, evaluate
-from sandbox.runtime import PortInUseError, Sandbox
+from sandbox.ports import PortInUseError, check_ports
 
+if TYPE_CHECKING:
+    from sandbox.runtime import Sandbox
 
-def _shown(path: Path) -> str:
-    """``path`` as a user in the current directory types it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, start the sandbox, print its outputs, serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="make sandbox", description=__doc__)
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of ``make sandbox`` (the Makefile passes its variables through)."""
+    parser = argparse.ArgumentParser(prog="make sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to use (default: dev)")
     parser.add_argument("--api-port", type=int, default=3000, help="port of the local API (default: 3000)")
     parser.add_argument("--aws-port", type=int, default=4566, help="port of the AWS endpoint (default: 4566)")
@@ -38,17 +38,24 @@ def main(argv: list[str] | None = None) -> int:
         help="where outputs.json, outbox.jsonl and env (source it for the AWS CLI) go",
     )
     parser.add_argument("--verbose", action="store_true", help="also print function logs and deliveries")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    return parser.parse_args(argv)
 
-    started = time.monotonic()
+
+def _shown(path: Path) -> str:
+    """``path`` as a user in the current directory types it."""
     try:
-        program = evaluate(args.stack)
-    except ValueError as error:  # a config error names its key
-        print(f"sandbox: the program refused stack {args.stack!r}: {error}", file=sys.stderr)
-        return 2
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
-    console = sys.stdout
+
+def start(args: argparse.Namespace) -> Sandbox:
+    """Evaluate the stack's program and start its sandbox (raises ValueError for a refused config)."""
+    from sandbox.program import evaluate
+    from sandbox.runtime import Sandbox
+
+    program = evaluate(args.stack)
+    console = sys.stdout  # the sandbox routes sys.stdout to function log groups once started
 
     def trace(line: str) -> None:
         console.write(f"  {time.strftime('%H:%M:%S')}  {line}\n")
@@ -62,37 +69,40 @@ def main(argv: list[str] | None = None) -> int:
         on_trace=trace,
         echo_function_logs=args.verbose,
     )
-    try:
-        sandbox.start()
-    except PortInUseError as error:
-        print(f"sandbox: {error}", file=sys.stderr)
-        return 2
+    sandbox.start()
+    return sandbox
+
+
+def print_banner(sandbox: Sandbox, stack: str, seconds: float) -> None:
+    """What a user needs next: the outputs, an API key if one is required, and commands to try."""
+    from sandbox import shell
+
+    print(f"eda-demo sandbox: stack {stack}, {len(sandbox.program.resources)} resources, ready in {seconds:.1f}s")
+    print(f"Outputs (also in {sandbox.state_dir / 'outputs.json'}):")
+    print(json.dumps(sandbox.outputs, indent=2))
+    keys = sorted(sandbox.api_keys)
+    if keys:
+        print(f"The API requires a key (eda-demo:apiAuth API_KEY): send 'x-api-key: {keys[0]}'")
+    source, *rest = shell.try_commands(
+        env_path=_shown(sandbox.env_path), api_url=sandbox.api_url, outputs=sandbox.outputs
+    )
+    print(
+        f"\nAWS endpoint: {sandbox.endpoint_url} (the README lists what it serves)."
+        "\nIn another shell, from this directory:\n"
+        f"  {source}    # PATH with the AWS CLI, dummy credentials, AWS_ENDPOINT_URL, $API, the outputs\n"
+        + "".join(f"  {command}\n" for command in rest)
+        + f"Emails go to {_shown(sandbox.state_dir / 'outbox.jsonl')}. Ctrl-C stops.\n",
+        flush=True,
+    )
+
+
+def serve_until_stopped(sandbox: Sandbox) -> None:
+    """Serve until Ctrl-C or SIGTERM, then stop the sandbox (what is in flight lands first)."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # `kill -USR1 <pid>` prints every thread's stack: what a stuck sandbox is waiting for.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
-        print(
-            f"eda-demo sandbox: stack {args.stack}, {len(program.resources)} resources, "
-            f"ready in {time.monotonic() - started:.1f}s"
-        )
-        print(f"Outputs (also in {sandbox.state_dir / 'outputs.json'}):")
-        print(json.dumps(sandbox.outputs, indent=2))
-        keys = sorted(sandbox.api_keys)
-        if keys:
-            print(f"The API requires a key (eda-demo:apiAuth API_KEY): send 'x-api-key: {keys[0]}'")
-        commands = shell.try_commands(
-            env_path=_shown(sandbox.env_path), api_url=sandbox.api_url, outputs=sandbox.outputs
-        )
-        source, *rest = commands
-        print(
-            f"\nAWS endpoint: {sandbox.endpoint_url} (the README lists what it serves)."
-            "\nIn another shell, from this directory:\n"
-            f"  {source}    # PATH with the AWS CLI, dummy credentials, AWS_ENDPOINT_URL, $API, the outputs\n"
-            + "".join(f"  {command}\n" for command in rest)
-            + f"Emails go to {_shown(sandbox.state_dir / 'outbox.jsonl')}. Ctrl-C stops.\n",
-            flush=True,
-        )
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -100,6 +110,24 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         print("\nsandbox: stopping", flush=True)
         sandbox.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check the ports, start the sandbox, print what to try, serve until interrupted."""
+    args = parse_arguments(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    started = time.monotonic()
+    try:
+        check_ports(args.api_port, args.aws_port)
+        sandbox = start(args)
+    except PortInUseError as error:
+        print(f"sandbox: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:  # a config error names its key (or the stack)
+        print(f"sandbox: the program refused stack {args.stack!r}: {error}", file=sys.stderr)
+        return 2
+    print_banner(sandbox, args.stack, time.monotonic() - started)
+    serve_until_stopped(sandbox)
     return 0
 
 

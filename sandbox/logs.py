@@ -56,6 +56,11 @@ class LogRouter(io.TextIOBase):
         self._streams: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    def forget_streams(self) -> None:
+        """Open a new stream per log group on the next write (the endpoint's state was reset)."""
+        with self._lock:
+            self._streams.clear()
+
     def write(self, text: str) -> int:
         """Write ``text`` to the current function's log group, or to the console."""
         group = current_log_group()
@@ -103,7 +108,7 @@ def install(account_id: str, region: str, echo: bool = False) -> LogRouter:
     if _ROUTER is None:
         _ROUTER = LogRouter(console, account_id, region, echo)
     _ROUTER.console, _ROUTER.account_id, _ROUTER.region, _ROUTER.echo = console, account_id, region, echo
-    _ROUTER._streams.clear()
+    _ROUTER.forget_streams()
     sys.stdout = _ROUTER
     return _ROUTER
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import sysconfig
 import threading
 import time
@@ -26,40 +25,15 @@ from sandbox.deploy import client, deploy
 from sandbox.emulation import Emulation
 from sandbox.endpoint import EndpointServer
 from sandbox.functions import FunctionRuntime, logger_name
+from sandbox.ports import HOST, check_ports
 from sandbox.program import PROJECT_DIR, Program
 
 log = logging.getLogger("sandbox")
-HOST = "127.0.0.1"
 _ACTIVE_LOCK = threading.Lock()
 
 
-class PortInUseError(RuntimeError):
-    """A port the sandbox needs is taken."""
-
-
-def _check_port(port: int, what: str) -> None:
-    """Fail clearly when something listens on ``port``.
-
-    The probe sets ``SO_REUSEADDR``, as the servers do: a port whose last connections are in
-    TIME_WAIT (for about a minute after a sandbox served load and stopped) is free to listen on
-    again, while a port with a listening socket is still refused.
-    """
-    if port == 0:
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-            probe.listen()
-        except OSError:
-            raise PortInUseError(
-                f"port {port} on {HOST} is in use, so the {what} cannot start there; "
-                f"stop what uses it or choose another port (make sandbox {_port_variable(what)}=...)"
-            ) from None
-
-
-def _port_variable(what: str) -> str:
-    return "API_PORT" if "API" in what else "AWS_PORT"
+class SandboxBusyError(RuntimeError):
+    """The sandbox still has work in flight, so it cannot be reset to a clean state."""
 
 
 class Sandbox:
@@ -121,8 +95,7 @@ class Sandbox:
             raise
 
     def _start(self) -> None:
-        _check_port(self.aws_port, "AWS endpoint")
-        _check_port(self.api_port, "API")
+        check_ports(self.api_port, self.aws_port)
         moto_speedups.apply()
         # The endpoint's request log would drown the event trace.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -147,11 +120,11 @@ class Sandbox:
             self.program.account_id,
             self.program.region,
             delay_scale=self.delay_scale,
-            on_trace=self.on_trace,
+            on_trace=self._trace,
             describe_target=self._describe_target,
         )
         self.dispatcher.install()
-        self._emulation = Emulation(self.functions, self.dispatcher, self.on_trace)
+        self._emulation = Emulation(self.functions, self.dispatcher, self._trace)
         self._emulation.install()
         self._install_outbox()
         deploy(self.program, self.endpoint_url)
@@ -179,6 +152,37 @@ class Sandbox:
                 outputs=self.outputs,
             )
         )
+
+    def _trace(self, line: str) -> None:
+        """One trace line, to whoever listens now (:meth:`reset` may change the listener)."""
+        self.on_trace(line)
+
+    def reset(self, on_trace: Callable[[str], None] | None = None, idle_timeout: float = 10.0) -> None:
+        """Back to the state right after :meth:`start`, without restarting the servers or the functions.
+
+        For tests that share one running sandbox: what is in flight lands first; then every
+        injected fault is removed, the endpoint's state is rebuilt from the program (moto reset,
+        then the same deploy as at start), and the outbox and the function log streams start
+        empty. Raises :class:`SandboxBusyError` when work is still in flight after
+        ``idle_timeout`` (a retry due later, an execution still running): then only a restart
+        gives a clean state.
+        """
+        if self._emulation is None or self._router is None:
+            raise RuntimeError("the sandbox is not running")
+        if not self.wait_idle(idle_timeout):
+            raise SandboxBusyError(f"deliveries or executions still in flight after {idle_timeout:.0f}s")
+        self.on_trace = on_trace or self.on_trace
+        self.functions.faults.clear()
+        self.dispatcher.target_faults.clear()
+        self.dispatcher.put_events_fault = None
+        moto_api_backend.reset()
+        self._emulation.functions_fixed = False
+        deploy(self.program, self.endpoint_url)
+        self._emulation.functions_fixed = True
+        self._router.forget_streams()
+        with self._outbox_lock:
+            self.outbox.clear()
+            (self.state_dir / "outbox.jsonl").write_text("")
 
     @property
     def env_path(self) -> Path:
@@ -270,7 +274,7 @@ class Sandbox:
             self.outbox.append(entry)
             with (self.state_dir / "outbox.jsonl").open("a") as out:
                 out.write(json.dumps(entry) + "\n")
-        self.on_trace(f"email: {subject or message}")
+        self._trace(f"email: {subject or message}")
 
     # --- helpers for callers and tests ----------------------------------------------------------
     def client(self, service: str) -> Any:

@@ -1,4 +1,4 @@
-"""Fixtures: a running sandbox of the program on ephemeral ports, and a tiny HTTP client."""
+"""Fixtures: the process's one running sandbox of the program (reset between tests), and a tiny HTTP client."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.program import Program, evaluate
-from sandbox.runtime import Sandbox
+from sandbox.program import Program
+from sandbox.runtime import Sandbox, SandboxBusyError
 
 
 @dataclass
@@ -45,32 +45,76 @@ def http(
     return Response(status, json.loads(raw) if raw else None)
 
 
-@pytest.fixture
-def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
-    """Start a sandbox of a given program (default: the dev stack) on free ports; stopped after the test."""
-    started: list[Sandbox] = []
+class SandboxPool:
+    """The one running sandbox of this test process, shared by the tests that ask for the same program.
 
-    def start(program: Program | None = None, **kwargs: Any) -> Sandbox:
-        sandbox = Sandbox(
-            program or evaluate("dev"),
-            aws_port=0,
-            api_port=0,
-            state_dir=tmp_path / ".sandbox",
-            on_trace=kwargs.pop("on_trace", lambda line: None),
-            **kwargs,
-        )
+    moto's backends are process-wide, so one sandbox runs at a time. A test asking for the
+    program (and settings) of the running sandbox gets it back reset (:meth:`Sandbox.reset`:
+    a fraction of a second); a test asking for another config stops it and starts its own
+    (program evaluation aside, about a second and a half).
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.running: Sandbox | None = None
+        self._settings: dict[str, Any] = {}
+
+    def acquire(self, program: Program, on_trace: Callable[[str], None] | None = None, **settings: Any) -> Sandbox:
+        """A running, freshly reset sandbox of ``program`` with ``settings`` (``delay_scale``, ...)."""
+        trace = on_trace or (lambda line: None)
+        running = self.running
+        if running is not None and running.program is program and self._settings == settings:
+            try:
+                running.reset(on_trace=trace)
+                return running
+            except SandboxBusyError:
+                pass  # something is still in flight: only a restart is clean
+        self.release()
+        sandbox = Sandbox(program, aws_port=0, api_port=0, state_dir=self.state_dir, on_trace=trace, **settings)
         sandbox.start()
-        started.append(sandbox)
+        self.running, self._settings = sandbox, settings
         return sandbox
 
-    yield start
-    for sandbox in started:
-        sandbox.stop()
+    def release(self) -> None:
+        """Stop the running sandbox, if any (a test that starts one of its own needs the process)."""
+        if self.running is not None:
+            running, self.running = self.running, None
+            running.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxPool]:
+    """The process's one running sandbox (see :class:`SandboxPool`), stopped at the end of the session."""
+    pool = SandboxPool(tmp_path_factory.mktemp("sandbox"))
+    yield pool
+    pool.release()
+
+
+@pytest.fixture
+def own_sandbox_process(sandbox_pool: SandboxPool) -> None:
+    """For a test that starts sandboxes itself: the shared one is stopped first."""
+    sandbox_pool.release()
+
+
+@pytest.fixture
+def start_sandbox(sandbox_pool: SandboxPool, dev_program: Program) -> Callable[..., Sandbox]:
+    """Start (or reuse, reset) a sandbox of a given program (default: the dev stack) on free ports."""
+
+    def start(program: Program | None = None, **kwargs: Any) -> Sandbox:
+        return sandbox_pool.acquire(program or dev_program, **kwargs)
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(sandbox_pool: SandboxPool, dev_program: Program) -> Sandbox:
+    """The dev stack reset once for a module whose tests leave nothing behind (or measure changes)."""
+    return sandbox_pool.acquire(dev_program)
 
 
 @pytest.fixture
 def sandbox(start_sandbox: Callable[..., Sandbox]) -> Sandbox:
-    """The dev stack, running."""
+    """The dev stack, running, in the state right after its start."""
     return start_sandbox()
 
 

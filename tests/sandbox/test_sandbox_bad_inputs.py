@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
-from sandbox.program import evaluate
 from sandbox.runtime import Sandbox
 from tests.sandbox.conftest import catch_all_events, executions, get_order, http, table_items
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """One sandbox for the module: no test here may leave anything behind, so they can share it."""
-    with Sandbox(
-        evaluate("dev"),
-        aws_port=0,
-        api_port=0,
-        state_dir=tmp_path_factory.mktemp("sandbox"),
-        on_trace=lambda line: None,
-    ) as running:
-        yield running
-
 
 BAD_BODIES = {
     "not JSON": "id=101&amount=100",
@@ -47,48 +31,48 @@ BAD_BODIES = {
 
 @pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
 @pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/json"])
-def test_a_bad_order_is_refused_and_leaves_no_trace(sandbox: Sandbox, body: str, content_type: str) -> None:
+def test_a_bad_order_is_refused_and_leaves_no_trace(module_sandbox: Sandbox, body: str, content_type: str) -> None:
     # GIVEN the running system
     # WHEN a bad order is posted, with curl's form content type or as JSON
-    response = http("POST", f"{sandbox.api_url}/order", body, content_type)
+    response = http("POST", f"{module_sandbox.api_url}/order", body, content_type)
     # THEN it is refused with a 4xx and a JSON message
     assert 400 <= response.status < 500, response
     assert isinstance(response.body, dict)
     assert response.body["error"], response.body
     # AND nothing was written, published or started
-    assert sandbox.wait_idle(10)
-    assert table_items(sandbox) == []
-    assert catch_all_events(sandbox) == []
-    assert executions(sandbox) == []
-    assert sandbox.outbox == []
+    assert module_sandbox.wait_idle(10)
+    assert table_items(module_sandbox) == []
+    assert catch_all_events(module_sandbox) == []
+    assert executions(module_sandbox) == []
+    assert module_sandbox.outbox == []
 
 
 @pytest.mark.parametrize(("path", "status"), [("/order/abc", 400), ("/order/-1", 400), ("/order/999", 404)])
-def test_reading_a_bad_or_unknown_order_is_a_json_4xx(sandbox: Sandbox, path: str, status: int) -> None:
+def test_reading_a_bad_or_unknown_order_is_a_json_4xx(module_sandbox: Sandbox, path: str, status: int) -> None:
     # GIVEN no orders
     # WHEN one is read by a bad or unknown id
-    response = http("GET", f"{sandbox.api_url}{path}")
+    response = http("GET", f"{module_sandbox.api_url}{path}")
     # THEN the status says which, with a JSON message
     assert response.status == status
     assert response.body["error"]
 
 
-def test_routes_the_program_does_not_declare_are_not_served(sandbox: Sandbox) -> None:
+def test_routes_the_program_does_not_declare_are_not_served(module_sandbox: Sandbox) -> None:
     # GIVEN the program declares POST /order and GET /order/{id} only
     # WHEN other routes are called
     # THEN API Gateway's answer comes back, as the program's JSON gateway response
     for method, path in (("GET", "/orders"), ("DELETE", "/order/1"), ("GET", "/order")):
-        response = http(method, f"{sandbox.api_url}{path}")
+        response = http(method, f"{module_sandbox.api_url}{path}")
         assert response.status == 403
         assert response.body == {"error": "Missing Authentication Token"}
-    assert get_order(sandbox, 1).status == 404
+    assert get_order(module_sandbox, 1).status == 404
 
 
-def test_the_api_says_what_is_wrong_with_a_body(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_api_says_what_is_wrong_with_a_body(module_sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
     # GIVEN the API's request validator and its BAD_REQUEST_BODY gateway response
     # WHEN a body misses a field
-    with caplog.at_level(logging.WARNING, logger="sandbox.api"):
-        response = http("POST", f"{sandbox.api_url}/order", '{"id": 101}')
+    with caplog.at_level(logging.WARNING, logger="module_sandbox.api"):
+        response = http("POST", f"{module_sandbox.api_url}/order", '{"id": 101}')
     # THEN the 400 is JSON naming the request (the validator's detail cannot be JSON-safe on AWS)
     assert response.status == 400
     assert response.body["error"] == "Invalid request body"

@@ -25,24 +25,15 @@ from handlers import contract, orders, validation
 from sandbox.functions import DeclaredFunction
 from sandbox.program import PROJECT_DIR, Program
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import catch_all_events, dead_letters, get_order, post_order
+from tests.sandbox.conftest import SandboxPool, catch_all_events, dead_letters, get_order, post_order
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 
 
 @pytest.fixture(scope="module")
-def endpoint(dev_program: Program, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def endpoint(sandbox_pool: SandboxPool, dev_program: Program) -> Sandbox:
     """The dev stack on free ports, shared by the module (Lambda's retry delays scaled down 1000x)."""
-    sandbox = Sandbox(
-        dev_program,
-        aws_port=0,
-        api_port=0,
-        state_dir=tmp_path_factory.mktemp("endpoint"),
-        on_trace=lambda _: None,
-        delay_scale=0.001,
-    )
-    with sandbox:
-        yield sandbox
+    return sandbox_pool.acquire(dev_program, delay_scale=0.001)
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.ports import HOST, PortInUseError
 from sandbox.program import Program
-from sandbox.runtime import HOST, PortInUseError, Sandbox
+from sandbox.runtime import Sandbox
 from tests.sandbox.conftest import get_order, post_order
 
 
@@ -43,7 +44,9 @@ def _connections_closed_by_the_server(port: int, path: str, count: int) -> None:
                 pass
 
 
-def test_a_stopped_sandbox_restarts_at_once_on_the_same_ports(dev_program: Program, tmp_path: Path) -> None:
+def test_a_stopped_sandbox_restarts_at_once_on_the_same_ports(
+    dev_program: Program, tmp_path: Path, own_sandbox_process: None
+) -> None:
     # GIVEN a sandbox on fixed ports that served keep-alive and closed connections, then stopped
     api_port, aws_port = _free_ports(2)
     first = Sandbox(dev_program, api_port=api_port, aws_port=aws_port, state_dir=tmp_path, on_trace=lambda _: None)
@@ -66,7 +69,7 @@ def test_a_stopped_sandbox_restarts_at_once_on_the_same_ports(dev_program: Progr
 
 @pytest.mark.parametrize(("port_argument", "variable"), [("api_port", "API_PORT"), ("aws_port", "AWS_PORT")])
 def test_a_port_with_a_listening_socket_is_refused_naming_its_variable(
-    dev_program: Program, tmp_path: Path, port_argument: str, variable: str
+    dev_program: Program, tmp_path: Path, port_argument: str, variable: str, own_sandbox_process: None
 ) -> None:
     # GIVEN something listening on a port
     with socket.socket() as busy:
