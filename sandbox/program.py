@@ -8,6 +8,7 @@ account and region moto uses, so that the sandbox can create them under exactly 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import runpy
@@ -20,8 +21,10 @@ from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import source_pb2
 
 from components import naming
 
@@ -322,6 +325,17 @@ class ProviderMocks(pulumi.runtime.Mocks):
         return rid, state
 
 
+@contextlib.contextmanager
+def _no_source_positions() -> Iterator[None]:
+    """Skip the SDK's per-resource stack walk while the program runs under mocks."""
+    original = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = original
+
+
 def evaluate(
     stack: str = "dev",
     config: dict[str, str] | None = None,
@@ -359,7 +373,10 @@ def evaluate(
             outputs = getattr(root, "outputs", {}) or {}
             return pulumi.Output.all(**outputs).apply(exports.update)
 
-        run()
+        # Source positions (a stack walk per resource, a fifth of an evaluation) only serve the
+        # CLI's diagnostics; the mock engine never reads them.
+        with _no_source_positions():
+            run()
         resources = []
         for urn, reg in monitor.get_registered_resources().items():
             type_path = urn.split("::")[2]

@@ -45,6 +45,11 @@ def http(
     return Response(status, json.loads(raw) if raw else None)
 
 
+#: Back-off delays in tests: the real ones scaled down 1000x (``make sandbox`` uses 100x), so a
+#: target retried eight times dead-letters in a quarter of a second.
+TEST_DELAY_SCALE = 0.001
+
+
 class SandboxPool:
     """The one running sandbox of this test process, shared by the tests that ask for the same program.
 
@@ -62,6 +67,7 @@ class SandboxPool:
     def acquire(self, program: Program, on_trace: Callable[[str], None] | None = None, **settings: Any) -> Sandbox:
         """A running, freshly reset sandbox of ``program`` with ``settings`` (``delay_scale``, ...)."""
         trace = on_trace or (lambda line: None)
+        settings = {"delay_scale": TEST_DELAY_SCALE, **settings}
         running = self.running
         if running is not None and running.program is program and self._settings == settings:
             try:

@@ -32,8 +32,8 @@ RULE = "aws:cloudwatch/eventRule:EventRule"
 
 @pytest.fixture(scope="module")
 def endpoint(sandbox_pool: SandboxPool, dev_program: Program) -> Sandbox:
-    """The dev stack on free ports, shared by the module (Lambda's retry delays scaled down 1000x)."""
-    return sandbox_pool.acquire(dev_program, delay_scale=0.001)
+    """The dev stack on free ports, shared by the module (retry delays scaled down 1000x)."""
+    return sandbox_pool.acquire(dev_program)
 
 
 @pytest.fixture
