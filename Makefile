@@ -27,8 +27,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check components handlers sandbox tests bench __main__.py
 	$(BIN)/ruff format --check components handlers sandbox __main__.py
 
+# pyrefly checks what [tool.pyrefly] in pyproject.toml includes against the installed packages' types.
 typecheck: $(STAMP)
-	$(BIN)/mypy components handlers sandbox
+	$(BIN)/pyrefly check
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -37,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_throughput
 
 clean:
-	rm -rf $(VENV) .sandbox .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .sandbox .pytest_cache .ruff_cache .hypothesis

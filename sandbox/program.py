@@ -124,7 +124,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
         self.region = region
         self.account_id = account_id
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # pyrefly: ignore[bad-override]
         """Data sources the program reads."""
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}
