@@ -4,17 +4,33 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv installs the pinned requirements in seconds where pip takes a minute and a half (pip also
+# compiles every module of pulumi_aws, 270 MB of source, when a run imports 500 of them).
+UV_VERSION := 0.13.9
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK ?= dev
 API_PORT ?= 3000
 AWS_PORT ?= 4566
 PYTEST_ARGS ?=
 
+# Python caches the bytecode of what a run imports in .venv and __pycache__/ (both ignored by git):
+# without it every run compiles the ~1,800 modules the sandbox and the tests import again.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: sandbox test lint typecheck unit bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# The venv is made without pip (ensurepip alone takes seconds); the interpreter's own pip, or a
+# venv's pip where the interpreter has none, brings the pinned uv into it.
+$(UV_STAMP):
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check uv==$(UV_VERSION) 2>/dev/null \
+		|| { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
+	@rm -f $(VENV)/.uv-*
+	@touch $@
+
+$(STAMP): requirements.txt requirements-dev.txt $(UV_STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
