@@ -6,8 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # uv installs the pinned requirements in seconds where pip takes a minute and a half (pip also
 # compiles every module of pulumi_aws, 270 MB of source, when a run imports 500 of them).
-UV_VERSION := 0.13.9
-UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+PINNED_UV := 0.13.9
+UV_STAMP := $(VENV)/.uv-$(PINNED_UV)
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK ?= dev
 API_PORT ?= 3000
@@ -24,8 +24,8 @@ unexport PYTHONDONTWRITEBYTECODE
 # venv's pip where the interpreter has none, brings the pinned uv into it.
 $(UV_STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
-	@$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check uv==$(UV_VERSION) 2>/dev/null \
-		|| { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
+	@$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check uv==$(PINNED_UV) 2>/dev/null \
+		|| { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(PINNED_UV); }
 	@rm -f $(VENV)/.uv-*
 	@touch $@
 
