@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # uv installs the pinned requirements in seconds where pip takes a minute and a half (pip also
-# compiles every module of pulumi_aws, 270 MB of source, when a run imports 500 of them).
+# compiles all 3,141 modules of pulumi_aws, 120 MB of source, where a run imports a few hundred).
 PINNED_UV := 0.13.9
 UV_STAMP := $(VENV)/.uv-$(PINNED_UV)
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
