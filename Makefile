@@ -4,17 +4,33 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv installs the pinned requirements in seconds where pip takes a minute and a half (pip also
+# compiles all 3,141 modules of pulumi_aws, 120 MB of source, where a run imports a few hundred).
+PINNED_UV := 0.13.9
+UV_STAMP := $(VENV)/.uv-$(PINNED_UV)
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK ?= dev
 API_PORT ?= 3000
 AWS_PORT ?= 4566
 PYTEST_ARGS ?=
 
+# Python caches the bytecode of what a run imports in .venv and __pycache__/ (both ignored by git):
+# without it every run compiles the ~1,800 modules the sandbox and the tests import again.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: sandbox test lint typecheck unit bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# The venv is made without pip (ensurepip alone takes seconds); the interpreter's own pip, or a
+# venv's pip where the interpreter has none, brings the pinned uv into it.
+$(UV_STAMP):
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check uv==$(PINNED_UV) 2>/dev/null \
+		|| { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(PINNED_UV); }
+	@rm -f $(VENV)/.uv-*
+	@touch $@
+
+$(STAMP): requirements.txt requirements-dev.txt $(UV_STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -27,8 +43,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check components handlers sandbox tests bench __main__.py
 	$(BIN)/ruff format --check components handlers sandbox __main__.py
 
+# pyrefly checks what [tool.pyrefly] in pyproject.toml includes against the installed packages' types.
 typecheck: $(STAMP)
-	$(BIN)/mypy components handlers sandbox
+	$(BIN)/pyrefly check
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -37,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_throughput
 
 clean:
-	rm -rf $(VENV) .sandbox .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .sandbox .pytest_cache .ruff_cache .hypothesis

@@ -151,23 +151,24 @@ class BusDrainProvider(dynamic.ResourceProvider):
         """Record the inputs; nothing to create."""
         return dynamic.CreateResult(f"{props['bus_name']}@{props['region']}", _inputs(props))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+    # Parameter names as the SDK's ResourceProvider spells them (keyword calls must keep working).
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dynamic.DiffResult:
         """An input change is an in-place update of the record, never a replacement."""
         return dynamic.DiffResult(
-            changes=_inputs(olds) != _inputs(news), replaces=[], stables=[], delete_before_replace=False
+            changes=_inputs(_olds) != _inputs(_news), replaces=[], stables=[], delete_before_replace=False
         )
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dynamic.UpdateResult:
         """Record the new inputs; nothing to update."""
-        return dynamic.UpdateResult(_inputs(news))
+        return dynamic.UpdateResult(_inputs(_news))
 
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Wait (bounded) until the bus lists no rule; never raise, so destroy goes on to the bus."""
         drain(
-            props["bus_name"],
-            props["region"],
-            timeout_seconds=float(props.get("timeout_seconds") or TIMEOUT_SECONDS),
-            poll_seconds=float(props.get("poll_seconds") or POLL_SECONDS),
+            _props["bus_name"],
+            _props["region"],
+            timeout_seconds=float(_props.get("timeout_seconds") or TIMEOUT_SECONDS),
+            poll_seconds=float(_props.get("poll_seconds") or POLL_SECONDS),
         )
 
 

@@ -136,7 +136,7 @@ def _served(spec: RestApiSpec) -> dict[str, Any]:
         ),
         "validators": sorted(
             ({"name": v.name, "body": v.validate_body, "parameters": v.validate_parameters} for v in spec.validators),
-            key=lambda v: str(v["name"]),
+            key=lambda v: v["name"],
         ),
         "gatewayResponses": sorted(
             (
@@ -148,7 +148,7 @@ def _served(spec: RestApiSpec) -> dict[str, Any]:
                 }
                 for r in spec.gateway_responses
             ),
-            key=lambda r: str(r["type"]),
+            key=lambda r: r["type"],
         ),
         "resources": [list(p) for p in spec.resource_paths],
         "methods": sorted(

@@ -98,7 +98,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self._expect_continue = False
         self.close_connection = True
         # What a refusal before the request line is parsed is written and logged with.
-        self.command, self.requestline, self.request_version = None, "", "HTTP/1.1"  # type: ignore[assignment]
+        self.command, self.requestline, self.request_version = None, "", "HTTP/1.1"  # pyrefly: ignore[bad-assignment]
         try:
             request = self._read_request()
             if request is None:

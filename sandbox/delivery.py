@@ -163,14 +163,14 @@ class Dispatcher:
         def put_events(backend: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return dispatcher._put_events(backend, events)
 
-        Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
-        EventsBackend.put_events = put_events  # type: ignore[method-assign,assignment]
+        Rule.send_to_targets = send_to_targets  # pyrefly: ignore[bad-assignment]
+        EventsBackend.put_events = put_events  # pyrefly: ignore[bad-assignment]
 
     def uninstall(self) -> None:
         """Give moto its own behaviour back and stop the workers."""
         if self._original_send is not None:
-            Rule.send_to_targets = self._original_send  # type: ignore[method-assign]
-            EventsBackend.put_events = self._original_put_events  # type: ignore[method-assign]
+            Rule.send_to_targets = self._original_send
+            EventsBackend.put_events = self._original_put_events
         self._workers.shutdown()
 
     def _put_events(self, backend: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -204,7 +204,7 @@ class Dispatcher:
 
     def _route(self, rule: Rule, event: dict[str, Any], transform_input: bool) -> None:
         # moto hands an event to every rule of the bus; EventBridge skips disabled ones.
-        if rule.state == "DISABLED" or not rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
+        if rule.state == "DISABLED" or not rule.event_pattern.matches_event(event):  # pyrefly: ignore[bad-argument-type]
             return
         if not rule.name.startswith(ARCHIVE_RULE_PREFIX):
             getattr(self._local, "matched", []).extend(self.describe_target(t["Arn"]) for t in rule.targets)

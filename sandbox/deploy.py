@@ -21,7 +21,8 @@ from sandbox.program import DeclaredResource, Program
 
 def client(service: str, endpoint_url: str, region: str) -> BaseClient:
     """A boto3 client for the local endpoint with dummy credentials."""
-    return boto3.client(
+    # The boto3 stubs overload ``client`` per literal service name; here the service is a parameter.
+    return boto3.client(  # pyrefly: ignore[no-matching-overload]
         service,
         endpoint_url=endpoint_url,
         region_name=region,

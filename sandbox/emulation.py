@@ -224,7 +224,7 @@ class Emulation:
                 backend._validate_name(name)
             else:
                 name = str(uuid.uuid4())
-            return original(backend, state_machine_arn, name, execution_input, trace_header)  # type: ignore[arg-type]
+            return original(backend, state_machine_arn, name, execution_input, trace_header)  # pyrefly: ignore[bad-argument-type]
 
         return start_execution
 
@@ -255,7 +255,7 @@ class Emulation:
             event = parse_test_event(response._get_param("Event"))
             if event is None:
                 raise ValidationException("Parameter Event is not valid.")
-            return json.dumps({"Result": EventPattern(raw, pattern).matches_event(event)})  # type: ignore[arg-type]
+            return json.dumps({"Result": EventPattern(raw, pattern).matches_event(event)})  # pyrefly: ignore[bad-argument-type]
 
         return test_event_pattern
 
@@ -279,7 +279,7 @@ class Emulation:
                 again = dict(event, id=str(uuid.uuid4()), **{"replay-name": replay.name})
                 for rule in list(bus.rules.values()):
                     if not only or rule.arn in only:
-                        rule.send_to_targets(copy.deepcopy(again))  # type: ignore[arg-type]
+                        rule.send_to_targets(copy.deepcopy(again))  # pyrefly: ignore[bad-argument-type]
             replay.state = ReplayState.COMPLETED
             replay.end_time = unix_time()
             emulation.on_trace(f"replay {replay.name}: {replayed} archived events sent to {bus.name} again")

@@ -237,7 +237,7 @@ def create_app(backend: str) -> Any:
     """The app serving ``backend``: moto's, with the sandbox's error handling, or a refusal."""
     if backend not in SERVED_BACKENDS:
         return _refuse_service(backend)
-    app: Flask = create_backend_app(backend)  # type: ignore[arg-type]
+    app: Flask = create_backend_app(backend)  # pyrefly: ignore[bad-argument-type]
     app.register_error_handler(Exception, _handle)
     return app
 
@@ -254,7 +254,7 @@ class EndpointServer:
     @property
     def port(self) -> int:
         """The port it listens on."""
-        return int(self._server.server_address[1])
+        return self._server.server_address[1]
 
     def start(self) -> None:
         """Serve until :meth:`stop`."""

@@ -75,7 +75,7 @@ def _now() -> str:
 def _peak_memory_mb() -> int:
     # The functions share the sandbox's process: this is the process's peak, not one function's.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak // (2**20 if sys.platform == "darwin" else 2**10))
+    return peak // (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def platform_start(fn: DeclaredFunction, request_id: str) -> str:
@@ -138,6 +138,7 @@ def invoke(runtime: FunctionRuntime, arn: str, event: Any) -> Invocation:
     printed = "".join(output)
     lines = [platform_start(fn, request_id)] + ([printed.rstrip("\n")] if printed.strip() else [])
     error_body: dict[str, Any] | None = None
+    payload = b""
     status = "success"
     if worker.is_alive():
         status = "timeout"

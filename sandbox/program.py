@@ -14,7 +14,7 @@ import json
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,7 +161,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
         """Stands for AWS's and Pulumi's randomness: stable per stack, region and resource."""
         return _short_hash(self.stack, self.region, *parts, length=length)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # pyrefly: ignore[bad-override]
         """Data sources the program reads."""
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}
@@ -326,7 +326,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
 
 
 @contextlib.contextmanager
-def _no_source_positions() -> Iterator[None]:
+def _no_source_positions() -> Generator[None, None, None]:
     """Skip the SDK's per-resource stack walk while the program runs under mocks."""
     original = pulumi_resource._get_stack_trace
     pulumi_resource._get_stack_trace = source_pb2.StackTrace

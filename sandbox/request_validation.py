@@ -97,17 +97,20 @@ def _names(names: Iterable[str]) -> str:
 def _words(errors: Iterable[ValidationError]) -> Iterator[str]:
     """Each error worded as API Gateway's validator words it."""
     for e in errors:
-        keyword, instance, schema = e.validator, e.instance, e.schema
+        keyword, schema = e.validator, e.schema
+        # jsonschema types the fields of an error as possibly unset; an error from iter_errors has them.
+        instance: Any = e.instance
+        expected: Any = e.validator_value
         if not isinstance(schema, Mapping):
             yield e.message
         elif keyword == "required":
-            missing = [name for name in e.validator_value if name not in instance]
+            missing = [name for name in expected if name not in instance]
             yield f"object has missing required properties ({_names(missing)})"
         elif keyword == "additionalProperties":
             extra = set(instance) - set(schema.get("properties", {}))
             yield f"object instance has properties which are not allowed by the schema: {_names(extra)}"
         elif keyword == "type":
-            allowed = [e.validator_value] if isinstance(e.validator_value, str) else list(e.validator_value)
+            allowed = [expected] if isinstance(expected, str) else list(expected)
             kind = "null" if instance is None else _JSON_TYPES.get(type(instance), "unknown")
             yield f"instance type ({kind}) does not match any allowed primitive type (allowed: {_names(allowed)})"
         elif keyword == "minimum":

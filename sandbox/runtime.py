@@ -246,12 +246,12 @@ class Sandbox:
             return message_id
 
         self._original_publish: Any = original
-        SNSBackend.publish = publish  # type: ignore[method-assign,assignment]
+        SNSBackend.publish = publish
 
     def _uninstall_outbox(self) -> None:
         original = getattr(self, "_original_publish", None)
         if original is not None:
-            SNSBackend.publish = original  # type: ignore[method-assign]
+            SNSBackend.publish = original
             self._original_publish = None
 
     def _record_email(
