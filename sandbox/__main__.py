@@ -96,20 +96,14 @@ def print_banner(sandbox: Sandbox, stack: str, seconds: float) -> None:
     )
 
 
-def serve_until_stopped(sandbox: Sandbox) -> None:
-    """Serve until Ctrl-C or SIGTERM, then stop the sandbox (what is in flight lands first)."""
+def serve_until_stopped() -> None:
+    """Block until Ctrl-C (KeyboardInterrupt, left to the caller) or SIGTERM."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # `kill -USR1 <pid>` prints every thread's stack: what a stuck sandbox is waiting for.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    while not stop.wait(0.5):
         pass
-    finally:
-        print("\nsandbox: stopping", flush=True)
-        sandbox.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,8 +120,17 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a config error names its key (or the stack)
         print(f"sandbox: the program refused stack {args.stack!r}: {error}", file=sys.stderr)
         return 2
-    print_banner(sandbox, args.stack, time.monotonic() - started)
-    serve_until_stopped(sandbox)
+    except KeyboardInterrupt:  # Ctrl-C while starting: what had started is stopped already
+        print("sandbox: interrupted while starting", file=sys.stderr)
+        return 130
+    try:
+        print_banner(sandbox, args.stack, time.monotonic() - started)
+        serve_until_stopped()
+    except KeyboardInterrupt:  # Ctrl-C, even while the banner is being printed
+        pass
+    finally:
+        print("\nsandbox: stopping", flush=True)
+        sandbox.stop()
     return 0
 
 
