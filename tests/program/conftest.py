@@ -1,12 +1,15 @@
-"""Fixtures of the Pulumi-side tests: fresh provider mocks, and the stack that owns API Gateway's setting."""
+"""Fixtures of the Pulumi-side tests: fresh mocks for single components, and the stack variants.
+
+Every whole-program test reads one of a few variants, each evaluated once per session with what
+the engine was told about each resource (dependencies, protect, retain on delete).
+"""
 
 from __future__ import annotations
 
 import pytest
-from program_testkit import Evaluation, RecordingMonitor, RetainRecordingMonitor, evaluate_recorded, install_mocks
+from program_testkit import CONFIGURED, SIGNED_IN_EU, Evaluation, RecordingMonitor, evaluate_recorded, install_mocks
 
-import sandbox.program as sandbox_program
-from sandbox.program import Program, evaluate
+from sandbox.program import Program
 
 OWNS_API_GATEWAY_ACCOUNT = {"eda-demo:manageApiGatewayAccount": "true"}
 
@@ -18,13 +21,15 @@ def component_monitor() -> RecordingMonitor:
 
 
 @pytest.fixture(scope="session")
+def dev_evaluation() -> Evaluation:
+    """The dev stack with its defaults, and what Pulumi was told about each resource (protect, retain, ...)."""
+    return evaluate_recorded("dev")
+
+
+@pytest.fixture(scope="session")
 def owner_evaluation() -> Evaluation:
     """The dev stack as the one stack of its account and region that owns API Gateway's account setting."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sandbox_program, "MockMonitor", RetainRecordingMonitor)
-        RetainRecordingMonitor.retained = set()
-        program = evaluate("dev", overrides=OWNS_API_GATEWAY_ACCOUNT)
-        return Evaluation(program, frozenset(RetainRecordingMonitor.retained))
+    return evaluate_recorded("dev", overrides=OWNS_API_GATEWAY_ACCOUNT)
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +39,18 @@ def owner_program(owner_evaluation: Evaluation) -> Program:
 
 
 @pytest.fixture(scope="session")
-def recorded_dev_with_alarm_email() -> tuple[Program, RecordingMonitor]:
-    """The ``dev`` stack with ``alarmEmail`` set, and the monitor that recorded every registration."""
-    return evaluate_recorded("dev", overrides={"eda-demo:alarmEmail": "ops@example.com"})
+def configured_evaluation() -> Evaluation:
+    """The dev stack with every config key set away from its default (:data:`CONFIGURED`)."""
+    return evaluate_recorded("dev", overrides=CONFIGURED)
+
+
+@pytest.fixture(scope="session")
+def configured_program(configured_evaluation: Evaluation) -> Program:
+    """The program of :func:`configured_evaluation`."""
+    return configured_evaluation.program
+
+
+@pytest.fixture(scope="session")
+def signed_eu_program() -> Program:
+    """The dev stack in eu-west-1 with ``apiAuth: AWS_IAM`` (:data:`SIGNED_IN_EU`)."""
+    return evaluate_recorded("dev", overrides=SIGNED_IN_EU).program

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import pulumi
 import pytest
@@ -46,8 +46,26 @@ REST_API = "aws:apigateway/restApi:RestApi"
 METHOD = "aws:apigateway/method:Method"
 
 
+#: Every config key away from its default at once (apiAuth AWS_IAM is the other stack below).
+CONFIGURED = {
+    "eda-demo:alarmEmail": "ops@example.com",
+    "eda-demo:notificationEmail": "customer@example.com",
+    "eda-demo:protectData": "true",
+    "eda-demo:logRetentionDays": "30",
+    "eda-demo:archiveRetentionDays": "3650",
+    "eda-demo:fraudThreshold": "250.5",
+    "eda-demo:paymentWorkflowType": "EXPRESS",
+    "eda-demo:powertoolsLayerArn": "arn:aws:lambda:us-east-1:111122223333:layer:my-powertools:3",
+    "eda-demo:apiThrottleRate": "20",
+    "eda-demo:apiThrottleBurst": "40",
+    "eda-demo:apiAuth": "API_KEY",
+}
+#: The dev stack's config in another region, with SigV4-signed callers.
+SIGNED_IN_EU = {"aws:region": "eu-west-1", "eda-demo:apiAuth": "AWS_IAM"}
+
+
 class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, plus each resource's dependencies and what components passed to ``register_outputs``."""
+    """The SDK's mock monitor, plus the resource options the engine would act on and registered outputs."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
@@ -55,10 +73,18 @@ class RecordingMonitor(MockMonitor):
         #: URN -> URNs of the resources it depends on (``depends_on`` and every resource whose
         #: output it takes as an input): what Pulumi orders creation and deletion by.
         self.dependencies: dict[str, set[str]] = {}
+        #: Logical names of the resources Pulumi refuses to delete (``protect``).
+        self.protected: set[str] = set()
+        #: Logical names of the resources Pulumi leaves in the account on destroy (``retain_on_delete``).
+        self.retained: set[str] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         self.dependencies[response.urn] = set(request.dependencies)
+        if request.protect:
+            self.protected.add(request.name)
+        if request.retainOnDelete:
+            self.retained.add(request.name)
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
@@ -68,26 +94,23 @@ class RecordingMonitor(MockMonitor):
 
 @dataclass(frozen=True)
 class Evaluation:
-    """A program as evaluated, with the logical names of the resources Pulumi keeps on destroy."""
+    """A program as evaluated, with the monitor that recorded how it was registered."""
 
     program: Program
-    retained: frozenset[str]
+    monitor: RecordingMonitor
+
+    @property
+    def retained(self) -> set[str]:
+        """Logical names of the resources Pulumi keeps on destroy."""
+        return self.monitor.retained
+
+    @property
+    def protected(self) -> set[str]:
+        """Logical names of the resources Pulumi refuses to delete."""
+        return self.monitor.protected
 
 
-class RetainRecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, also remembering which resources Pulumi keeps on destroy."""
-
-    retained: ClassVar[set[str]] = set()
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        """Record ``retainOnDelete`` by logical name, then register as usual."""
-        response = super().RegisterResource(request)
-        if request.retainOnDelete:
-            type(self).retained.add(request.name)
-        return response
-
-
-def evaluate_recorded(stack: str = "dev", **kwargs: Any) -> tuple[Program, RecordingMonitor]:
+def evaluate_recorded(stack: str = "dev", **kwargs: Any) -> Evaluation:
     """``sandbox.program.evaluate`` with a :class:`RecordingMonitor`, returned with the program."""
     monitors: list[RecordingMonitor] = []
 
@@ -98,7 +121,7 @@ def evaluate_recorded(stack: str = "dev", **kwargs: Any) -> tuple[Program, Recor
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sandbox_program, "MockMonitor", recording)
         program = sandbox_program.evaluate(stack, **kwargs)
-    return program, monitors[-1]
+    return Evaluation(program, monitors[-1])
 
 
 def install_mocks(stack: str = "dev") -> RecordingMonitor:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 from moto.events.utils import EventMessageType
-from program_testkit import EVENT_RULE, EVENT_TARGET, RECOVERY_RULE, RecordingMonitor, one
+from program_testkit import EVENT_RULE, EVENT_TARGET, RECOVERY_RULE, one
 
 from sandbox.program import DeclaredResource, Program
 
@@ -126,9 +126,9 @@ def messages_to(topic: str, programs: list[Program], alarm: DeclaredResource, pr
 
 
 @pytest.fixture(scope="module")
-def dev(recorded_dev_with_alarm_email: tuple[Program, RecordingMonitor]) -> Program:
+def dev(configured_program: Program) -> Program:
     """The dev stack with an alarm email (the configuration that sent one email per alarm)."""
-    program, _ = recorded_dev_with_alarm_email
+    program = configured_program
     assert program.config["eda-demo:alarmEmail"] == "ops@example.com"
     return program
 

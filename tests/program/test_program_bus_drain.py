@@ -15,7 +15,7 @@ import boto3
 import dill
 import pytest
 from botocore.stub import Stubber
-from program_testkit import EVENT_RULE, RecordingMonitor
+from program_testkit import EVENT_RULE, Evaluation, RecordingMonitor
 from pulumi.dynamic.dynamic import serialize_provider
 
 from components import bus_drain
@@ -227,9 +227,9 @@ def test_the_provider_is_pickled_by_reference_to_this_module() -> None:
 
 
 @pytest.fixture(scope="module")
-def recorded(recorded_dev_with_alarm_email: tuple[Program, RecordingMonitor]) -> tuple[Program, RecordingMonitor]:
+def recorded(dev_evaluation: Evaluation) -> tuple[Program, RecordingMonitor]:
     """The dev stack, with every resource's dependencies as registered."""
-    return recorded_dev_with_alarm_email
+    return dev_evaluation.program, dev_evaluation.monitor
 
 
 def test_the_drain_is_declared_under_mocks_with_its_pickled_provider(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
 
 import pytest
 from program_testkit import (
+    CONFIGURED,
     FUNCTION,
     LOG_GROUP,
     METHOD,
@@ -26,40 +26,33 @@ API_ACCOUNT = "aws:apigateway/account:Account"
 LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
 
 
-@functools.cache
-def _dev_with(**overrides: str) -> Program:
-    """The dev stack with some config keys overridden (cached: each variant is evaluated once)."""
-    return evaluate("dev", overrides={KEY(k): v for k, v in overrides.items()})
-
-
 def _threshold(program: Program) -> float:
     definition = json.loads(one(program.of_type(STATE_MACHINE))["definition"])
     (choice,) = definition["States"]["isFraud"]["Choices"]
     return choice["NumericGreaterThan"]
 
 
-def test_fraud_threshold_reaches_the_choice_state(dev_program: Program) -> None:
-    # GIVEN the default threshold and a stack that sets 100, then 250.5
+def test_fraud_threshold_reaches_the_choice_state(dev_program: Program, configured_program: Program) -> None:
+    # GIVEN the default threshold and a stack that sets 250.5
     # WHEN the fraud check of each definition is read
     # THEN it compares the amount with that stack's threshold
     assert _threshold(dev_program) == 500
-    assert _threshold(_dev_with(fraudThreshold="100")) == 100
-    assert _threshold(_dev_with(fraudThreshold="250.5")) == 250.5
+    assert _threshold(configured_program) == 250.5
 
 
-def test_express_workflow_type_logs_everything(dev_program: Program) -> None:
+def test_express_workflow_type_logs_everything(dev_program: Program, configured_program: Program) -> None:
     # GIVEN the default (STANDARD) stack and an EXPRESS one
     standard = one(dev_program.of_type(STATE_MACHINE))
-    express = one(_dev_with(paymentWorkflowType="EXPRESS").of_type(STATE_MACHINE))
+    express = one(configured_program.of_type(STATE_MACHINE))
     # WHEN their type and log level are read
     # THEN EXPRESS (no execution history) logs ALL, STANDARD only errors
     assert (standard["type"], standard["loggingConfiguration"]["level"]) == ("STANDARD", "ERROR")
     assert (express["type"], express["loggingConfiguration"]["level"]) == ("EXPRESS", "ALL")
 
 
-def test_log_retention_reaches_every_log_group(dev_program: Program) -> None:
+def test_log_retention_reaches_every_log_group(dev_program: Program, configured_program: Program) -> None:
     # GIVEN a stack keeping logs 30 days
-    program = _dev_with(logRetentionDays="30")
+    program = configured_program
     # WHEN every log group's retention is read
     retention = {g["name"]: g["retentionInDays"] for g in program.of_type(LOG_GROUP)}
     # THEN all seven groups (catch-all, 4 functions, API access, workflow) keep 30 days
@@ -72,30 +65,26 @@ def _email_subscriptions(program: Program, topic_arn: str) -> list[tuple[str, st
     return [(s["protocol"], s["endpoint"]) for s in program.find(SUBSCRIPTION, topic=topic_arn)]
 
 
-def test_notification_email_subscribes_only_when_set(dev_program: Program) -> None:
-    # GIVEN the dev stack (no email) and one with a notification email
-    program = _dev_with(notificationEmail="orders@example.com")
-    # WHEN the subscriptions of the notification topic are read
-    # THEN there is none without an email, and exactly that email with one
-    assert _email_subscriptions(dev_program, dev_program.outputs["notification_topic_arn"]) == []
-    assert _email_subscriptions(program, program.outputs["notification_topic_arn"]) == [("email", "orders@example.com")]
-    # AND the ops topic is untouched by it
-    assert _email_subscriptions(program, program.outputs["ops_topic_arn"]) == []
+def test_no_email_subscription_is_left_pending_by_default(dev_program: Program) -> None:
+    # GIVEN the dev stack (no address configured) WHEN its subscriptions are listed THEN there is none
+    assert dev_program.of_type(SUBSCRIPTION) == []
 
 
-def test_alarm_email_subscribes_the_ops_topic_only_when_set(dev_program: Program) -> None:
-    # GIVEN the dev stack (no alarm email) and one with an alarm email
-    program = _dev_with(alarmEmail="ops@example.com")
-    # WHEN the subscriptions of the ops topic are read
-    # THEN there is none without it, and exactly that email with it
-    assert _email_subscriptions(dev_program, dev_program.outputs["ops_topic_arn"]) == []
+def test_each_email_subscribes_its_own_topic_only(configured_program: Program) -> None:
+    # GIVEN a stack with a notification email and an alarm email
+    program = configured_program
+    # WHEN the subscriptions of each topic are read
+    # THEN each topic has exactly its own address
+    assert _email_subscriptions(program, program.outputs["notification_topic_arn"]) == [
+        ("email", "customer@example.com")
+    ]
     assert _email_subscriptions(program, program.outputs["ops_topic_arn"]) == [("email", "ops@example.com")]
-    assert _email_subscriptions(program, program.outputs["notification_topic_arn"]) == []
+    assert len(program.of_type(SUBSCRIPTION)) == 2
 
 
-def test_default_layer_is_the_regions_public_powertools_layer(dev_program: Program) -> None:
+def test_default_layer_is_the_regions_public_powertools_layer(dev_program: Program, signed_eu_program: Program) -> None:
     # GIVEN the dev stack (us-east-1) and the same stack in eu-west-1, no layer configured
-    eu = evaluate("dev", overrides={"aws:region": "eu-west-1"})
+    eu = signed_eu_program
     # WHEN the layers of every function are read
     # THEN each function has exactly the public arm64 python3.12 Powertools v3 layer of its region
     assert {tuple(f["layers"]) for f in dev_program.of_type(FUNCTION)} == {(LAYER.format(region="us-east-1"),)}
@@ -103,19 +92,19 @@ def test_default_layer_is_the_regions_public_powertools_layer(dev_program: Progr
     assert len(eu.of_type(FUNCTION)) == 4
 
 
-def test_configured_layer_reaches_all_four_functions() -> None:
+def test_configured_layer_reaches_all_four_functions(configured_program: Program) -> None:
     # GIVEN a stack with its own layer
-    layer = "arn:aws:lambda:us-east-1:111122223333:layer:my-powertools:3"
-    program = _dev_with(powertoolsLayerArn=layer)
+    layer = CONFIGURED["eda-demo:powertoolsLayerArn"]
+    program = configured_program
     # WHEN the layers of every function are read
     layers = [f["layers"] for f in program.of_type(FUNCTION)]
     # THEN all four use that layer only
     assert layers == [[layer]] * 4
 
 
-def test_api_throttling_reaches_the_stage_settings(dev_program: Program) -> None:
+def test_api_throttling_reaches_the_stage_settings(dev_program: Program, configured_program: Program) -> None:
     # GIVEN the default stack and one throttled to 20 rps, burst 40
-    program = _dev_with(apiThrottleRate="20", apiThrottleBurst="40")
+    program = configured_program
     # WHEN the stage's method settings are read
     settings = one(program.of_type("aws:apigateway/methodSettings:MethodSettings"))
     default = one(dev_program.of_type("aws:apigateway/methodSettings:MethodSettings"))["settings"]
@@ -140,18 +129,18 @@ def test_api_auth_none_is_public(dev_program: Program) -> None:
     assert dev_program.of_type(USAGE_PLAN) == []
 
 
-def test_api_auth_aws_iam_requires_signed_callers() -> None:
+def test_api_auth_aws_iam_requires_signed_callers(signed_eu_program: Program) -> None:
     # GIVEN a stack with apiAuth AWS_IAM
-    program = _dev_with(apiAuth="AWS_IAM")
+    program = signed_eu_program
     # WHEN its methods are read
     # THEN both require SigV4, and no API key
     assert _auth(program) == {"POST": ("AWS_IAM", False), "GET": ("AWS_IAM", False)}
     assert program.of_type(USAGE_PLAN) == []
 
 
-def test_api_auth_api_key_requires_a_key_of_a_usage_plan_on_this_stage() -> None:
-    # GIVEN a stack with apiAuth API_KEY, throttled to 7 rps
-    program = _dev_with(apiAuth="API_KEY", apiThrottleRate="7")
+def test_api_auth_api_key_requires_a_key_of_a_usage_plan_on_this_stage(configured_program: Program) -> None:
+    # GIVEN a stack with apiAuth API_KEY, throttled to 20 rps
+    program = configured_program
     api = one(program.of_type("aws:apigateway/restApi:RestApi"))
     stage = one(program.of_type("aws:apigateway/stage:Stage"))
     # WHEN its methods, usage plan and key are read
@@ -161,27 +150,35 @@ def test_api_auth_api_key_requires_a_key_of_a_usage_plan_on_this_stage() -> None
     # THEN both methods require a key, the plan covers this API's stage, and the key is in the plan
     assert _auth(program) == {"POST": ("NONE", True), "GET": ("NONE", True)}
     assert plan["apiStages"] == [{"apiId": api.id, "stage": stage["stageName"]}]
-    assert plan["throttleSettings"]["rateLimit"] == 7
+    assert (plan["throttleSettings"]["rateLimit"], plan["throttleSettings"]["burstLimit"]) == (20, 40)
     assert (plan_key["keyId"], plan_key["usagePlanId"], plan_key["keyType"]) == (key.id, plan.id, "API_KEY")
 
 
-def test_protect_data_turns_on_table_deletion_protection(dev_program: Program) -> None:
+def test_protect_data_protects_the_table_and_nothing_else(
+    dev_evaluation: Evaluation, configured_evaluation: Evaluation
+) -> None:
     # GIVEN the default stack and a protected one
-    # WHEN the table's deletion protection is read
-    # THEN it follows protectData
-    assert one(dev_program.of_type(TABLE))["deletionProtectionEnabled"] is False
-    assert one(_dev_with(protectData="true").of_type(TABLE))["deletionProtectionEnabled"] is True
+    # WHEN the table's deletion protection and Pulumi's protect flags are read
+    default_table = one(dev_evaluation.program.of_type(TABLE))
+    protected_table = one(configured_evaluation.program.of_type(TABLE))
+    # THEN a default stack destroys cleanly: no deletion protection, nothing protected
+    assert default_table["deletionProtectionEnabled"] is False
+    assert dev_evaluation.protected == set()
+    # AND with protectData, DynamoDB and Pulumi both refuse to delete the table, and only it
+    assert protected_table["deletionProtectionEnabled"] is True
+    assert configured_evaluation.protected == {protected_table.name}
 
 
-@pytest.mark.parametrize(("value", "days"), [(None, 7), ("30", 30), ("3650", 3650)])
-def test_archive_retention_reaches_the_archive(dev_program: Program, value: str | None, days: int) -> None:
-    # GIVEN a stack with archiveRetentionDays unset, 30 or the longest accepted
-    program = dev_program if value is None else _dev_with(archiveRetentionDays=value)
+@pytest.mark.parametrize(("stack", "days"), [("dev_program", 7), ("configured_program", 3650)])
+def test_archive_retention_reaches_the_archive(request: pytest.FixtureRequest, stack: str, days: int) -> None:
+    # GIVEN a stack with archiveRetentionDays unset, or the longest accepted
+    program: Program = request.getfixturevalue(stack)
     # WHEN the bus archive is read
     archive = one(program.of_type("aws:cloudwatch/eventArchive:EventArchive"))
-    # THEN it keeps events that many days, for this stack's bus
+    # THEN it keeps every event of this stack's bus (no pattern) that many days
     assert archive["retentionDays"] == days
     assert archive["eventSourceArn"] == one(program.of_type("aws:cloudwatch/eventBus:EventBus"))["arn"]
+    assert not archive.get("eventPattern")
 
 
 def test_api_gateway_account_setting_is_left_alone_unless_the_stack_owns_it(

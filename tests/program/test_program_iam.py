@@ -148,21 +148,6 @@ def test_each_role_has_exactly_its_intended_grants(owner_program: Program) -> No
     assert actual == expected
 
 
-def test_the_failure_queues_are_the_rule_dead_letter_queues(owner_program: Program) -> None:
-    # GIVEN the two asynchronously invoked functions
-    for seed_name, handler in (
-        ("order-service-filtering-payments", "handlers.update_order.handler"),
-        ("notification-service", "handlers.notification.handler"),
-    ):
-        function = function_by_handler(owner_program, handler)
-        # WHEN their on-failure destination is read
-        # THEN it is the dead-letter queue of the rule invoking them (one queue to watch per path)
-        assert (
-            _failure_queue(owner_program, function)
-            == target_of(owner_program, rule_named(owner_program, seed_name))["deadLetterConfig"]["arn"]
-        )
-
-
 def test_every_role_policy_belongs_to_a_known_role(owner_program: Program) -> None:
     # GIVEN the roles the design names
     known = {_role_of(owner_program, arn).id for arn in _expected_grants(owner_program)}

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
-import sandbox.program as sandbox_program
 from handlers import contract
 from sandbox.gateway_responses import GatewayError, RequestContext, context_variables, render_template
-from sandbox.program import DeclaredResource, Program, evaluate
+from sandbox.program import DeclaredResource, Program
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ORDER_SCHEMA = PROJECT_DIR / "handlers" / "order_schema.json"
@@ -44,15 +43,6 @@ BUS = "aws:cloudwatch/eventBus:EventBus"
 
 ASYNC_HANDLERS = ("handlers.update_order.handler", "handlers.notification.handler")
 SYNC_HANDLERS = ("handlers.create_order.handler", "handlers.get_order.handler")
-
-CONFIGURED = {
-    "eda-demo:alarmEmail": "ops@example.com",
-    "eda-demo:notificationEmail": "customer@example.com",
-    "eda-demo:protectData": "true",
-    "eda-demo:logRetentionDays": "30",
-    "eda-demo:archiveRetentionDays": "90",
-}
-
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -95,31 +85,6 @@ def _dashboard_metrics(program: Program) -> list[list[Any]]:
     (dashboard,) = program.of_type(DASHBOARD)
     body = json.loads(dashboard["dashboardBody"])
     return [row for widget in body["widgets"] for row in widget["properties"]["metrics"]]
-
-
-class _ProtectRecordingMonitor(sandbox_program.MockMonitor):
-    """The SDK's mock monitor, also remembering each resource's ``protect`` option."""
-
-    protected: ClassVar[dict[str, bool]] = {}
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        """Record ``protect`` by logical name, then register as usual."""
-        response = super().RegisterResource(request)
-        type(self).protected[request.name] = bool(request.protect)
-        return response
-
-
-def _protect_flags(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> tuple[Program, dict[str, bool]]:
-    _ProtectRecordingMonitor.protected = {}
-    monkeypatch.setattr(sandbox_program, "MockMonitor", _ProtectRecordingMonitor)
-    program = evaluate("dev", **kwargs)
-    return program, dict(_ProtectRecordingMonitor.protected)
-
-
-@pytest.fixture(scope="module")
-def configured_program() -> Program:
-    """The dev stack with both emails, data protection and non-default retentions set."""
-    return evaluate("dev", overrides=CONFIGURED)
 
 
 @pytest.fixture(scope="module")
@@ -179,22 +144,6 @@ def test_async_function_sends_failures_to_its_rules_dead_letter_queue(dev_progra
     assert destination == target["deadLetterConfig"]["arn"]
     assert 0 <= config["maximumRetryAttempts"] <= 2
     assert config["maximumEventAgeInSeconds"] > 0
-
-
-@pytest.mark.parametrize("handler", ASYNC_HANDLERS)
-def test_async_function_role_may_send_to_its_failure_queue(dev_program: Program, handler: str) -> None:
-    """Lambda delivers to a destination with the function's role: that role must allow it."""
-    function = _function(dev_program, handler)
-    role = dev_program.by_arn(function["role"])
-    (config,) = dev_program.find(INVOKE_CONFIG, functionName=function["name"])
-    queue_arn = config["destinationConfig"]["onFailure"]["destination"]
-    granted = [
-        statement
-        for policy in dev_program.find(ROLE_POLICY, role=role.id)
-        for statement in json.loads(policy["policy"])["Statement"]
-        if "sqs:SendMessage" in statement["Action"]
-    ]
-    assert [s["Resource"] for s in granted] == [[queue_arn]]
 
 
 @pytest.mark.parametrize("handler", SYNC_HANDLERS)
@@ -323,24 +272,6 @@ def test_notification_topic_is_encrypted_with_the_sns_key(dev_program: Program) 
     assert topic["kmsMasterKeyId"] == "alias/aws/sns"
 
 
-def test_no_email_subscription_by_default(dev_program: Program) -> None:
-    """No address configured, no subscription left pending confirmation."""
-    assert dev_program.of_type(SUBSCRIPTION) == []
-
-
-def test_alarm_email_subscribes_to_the_ops_topic(configured_program: Program) -> None:
-    """``alarmEmail`` set: exactly one email subscription on the ops topic."""
-    subscriptions = list(configured_program.find(SUBSCRIPTION, topic=configured_program.outputs["ops_topic_arn"]))
-    assert [(s["protocol"], s["endpoint"]) for s in subscriptions] == [("email", "ops@example.com")]
-
-
-def test_notification_email_subscribes_to_the_notification_topic(configured_program: Program) -> None:
-    """``notificationEmail`` set: exactly one email subscription on the notification topic."""
-    topic = configured_program.outputs["notification_topic_arn"]
-    subscriptions = list(configured_program.find(SUBSCRIPTION, topic=topic))
-    assert [(s["protocol"], s["endpoint"]) for s in subscriptions] == [("email", "customer@example.com")]
-
-
 # --- dashboard --------------------------------------------------------------------------------
 
 
@@ -394,13 +325,6 @@ def test_every_function_has_the_production_defaults(dev_program: Program) -> Non
     assert len(groups) == len(functions), "each function logs to its own group"
 
 
-def test_every_log_group_keeps_the_configured_retention(configured_program: Program) -> None:
-    """``logRetentionDays`` reaches every log group of the stack (functions, catch-all, API, workflow)."""
-    groups = configured_program.of_type(LOG_GROUP)
-    assert len(groups) == 4 + 3
-    assert {g.name: g["retentionInDays"] for g in groups} == {g.name: 30 for g in groups}
-
-
 # --- API --------------------------------------------------------------------------------------
 
 
@@ -420,14 +344,6 @@ def test_post_order_body_is_validated_against_the_shared_schema(dev_program: Pro
         assert json.loads(model["schema"]) == json.loads(ORDER_SCHEMA.read_text())
 
 
-def test_api_is_throttled(dev_program: Program) -> None:
-    """Every method of the stage has a positive rate and burst."""
-    (settings,) = dev_program.of_type("aws:apigateway/methodSettings:MethodSettings")
-    assert settings["methodPath"] == "*/*"
-    assert settings["settings"]["throttlingRateLimit"] > 0
-    assert settings["settings"]["throttlingBurstLimit"] > 0
-
-
 def test_api_stage_access_logs_and_traces(dev_program: Program) -> None:
     """Access logs to a log group of the stack, X-Ray tracing on."""
     (stage,) = dev_program.of_type("aws:apigateway/stage:Stage")
@@ -435,16 +351,6 @@ def test_api_stage_access_logs_and_traces(dev_program: Program) -> None:
     assert group.type == LOG_GROUP
     assert json.loads(stage["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
     assert stage["xrayTracingEnabled"] is True
-
-
-def test_api_gateway_account_can_write_cloudwatch_logs(owner_program: Program) -> None:
-    """Stage access logs need the account-level API Gateway CloudWatch role, or the Stage fails to deploy.
-
-    One stack per account and region owns that setting (``manageApiGatewayAccount: true``).
-    """
-    (account,) = owner_program.of_type("aws:apigateway/account:Account")
-    role = owner_program.by_arn(account["cloudwatchRoleArn"])
-    assert "apigateway.amazonaws.com" in role["assumeRolePolicy"]
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -456,36 +362,6 @@ def test_orders_table_is_recoverable_and_encrypted(dev_program: Program) -> None
     assert table["pointInTimeRecovery"] == {"enabled": True}
     assert table["serverSideEncryption"]["enabled"] is True
     assert table["deletionProtectionEnabled"] is False
-
-
-def test_protect_data_turns_on_deletion_protection(configured_program: Program) -> None:
-    """``protectData: true``: DynamoDB refuses to delete the table."""
-    (table,) = configured_program.of_type(TABLE)
-    assert table["deletionProtectionEnabled"] is True
-
-
-def test_nothing_is_protected_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A dev stack destroys cleanly: no resource carries Pulumi's ``protect``."""
-    program, protected = _protect_flags(monkeypatch)
-    assert len(protected) == len(program.resources)
-    assert [name for name, flag in protected.items() if flag] == []
-
-
-def test_protect_data_protects_the_table_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``protectData: true``: Pulumi refuses to delete the orders table (and only it)."""
-    program, protected = _protect_flags(monkeypatch, overrides={"eda-demo:protectData": "true"})
-    (table,) = program.of_type(TABLE)
-    assert [name for name, flag in protected.items() if flag] == [table.name]
-
-
-def test_bus_is_archived_for_replay(dev_program: Program, configured_program: Program) -> None:
-    """Every event of this stack's bus is archived, for ``archiveRetentionDays`` (7 by default)."""
-    for program, days in ((dev_program, 7), (configured_program, 90)):
-        (bus,) = program.of_type(BUS)
-        (archive,) = program.of_type(ARCHIVE)
-        assert archive["eventSourceArn"] == bus["arn"]
-        assert archive["retentionDays"] == days
-        assert "eventPattern" not in archive.state or not archive["eventPattern"]
 
 
 def test_api_gateways_own_errors_are_json_like_the_handlers(dev_program: Program) -> None:
