@@ -6,7 +6,7 @@ most 1024 bytes, UTF-8, no NaN/Infinity, no duplicate keys) are applied to the r
 too, since a JSON Schema cannot express them.
 
 Two tests share the generators: the pure core (``validation.parse_order_request``) against the
-reference, with many examples and no AWS at all; and a small sample through the whole handler
+reference, with 1,000 examples and no AWS at all; and a small sample through the whole handler
 on moto, which proves the handler acts on that decision (stores and publishes exactly the
 accepted orders, answers JSON 4xx with no side effect otherwise).
 """
@@ -169,7 +169,7 @@ def test_pure_core_accepts_exactly_what_the_schema_accepts() -> None:
     # GIVEN the pure request parser and the reference validator, no AWS at all
     seen = {"accepted": 0, "rejected": 0}
 
-    @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(request=requests())
     def check(request: tuple[str | None, bool, bytes]) -> None:
         body, is_base64, raw = request
@@ -191,7 +191,7 @@ def test_pure_core_accepts_exactly_what_the_schema_accepts() -> None:
 
     check()
     # The generators must exercise both sides, or the equivalence says little.
-    assert seen["accepted"] > 150 and seen["rejected"] > 500, seen
+    assert seen["accepted"] > 100 and seen["rejected"] > 350, seen
 
 
 def test_create_order_handler_acts_on_the_decision(
