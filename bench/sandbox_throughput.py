@@ -352,10 +352,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--orders must be at least 2 and --warmup at least 0")
 
     program = evaluate("dev")
-    servers = {PLAIN: MotoProcess(), TUNED: MotoProcess(tuned=True)}
     runs: dict[str, list[float]] = {SANDBOX: [], PLAIN: [], TUNED: []}
+    servers: dict[str, MotoProcess] = {}
     baselines: dict[str, Baseline] = {}
     try:
+        servers[PLAIN] = MotoProcess()
+        servers[TUNED] = MotoProcess(tuned=True)
         baselines = {name: Baseline(program, server.url) for name, server in servers.items()}
         with Sandbox(program, aws_port=0, api_port=0, on_trace=lambda line: None) as sandbox:
             for round_ in range(args.warmup + args.orders):
