@@ -70,7 +70,7 @@ from sandbox.deploy import client
 from sandbox.program import PROJECT_DIR, Program, evaluate
 from sandbox.runtime import Sandbox
 
-DEFAULT_ORDERS = 60
+DEFAULT_ORDERS = 40
 DEFAULT_WARMUP = 3
 AMOUNT = 100  # below the fraud threshold: the whole happy path runs
 SANDBOX = "sandbox"
