@@ -18,8 +18,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import naming, policies
+from components import naming, policies, settings
 from components.bus_drain import BusDrain, region_of_arn
+from components.watchlist import Watchlist
 from handlers import contract
 
 TYPE = "eda-demo:components:EventBus"
@@ -43,8 +44,8 @@ class EventBusArgs:
     """Inputs of :class:`EventBus`."""
 
     stack: str
-    log_retention_days: int = 14
-    archive_retention_days: int = 7
+    log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
+    archive_retention_days: int = settings.DEFAULT_ARCHIVE_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         """Reject values AWS would reject later, naming the field."""
@@ -59,12 +60,15 @@ class EventBusArgs:
 
 @dataclass
 class Subscription:
-    """A rule on the bus with its one target and that target's dead-letter queue."""
+    """A rule on a bus with its one target and that target's dead-letter queue."""
 
     name: str
     rule: aws.cloudwatch.EventRule
     target: aws.cloudwatch.EventTarget
     dead_letter_queue: aws.sqs.Queue
+    #: The bus the rule is on (CloudWatch's ``EventBusName`` dimension), ``None`` for the default bus
+    #: (whose rules publish their metrics with the rule name alone).
+    bus_name: pulumi.Input[str] | None
 
 
 class EventBus(pulumi.ComponentResource):
@@ -82,7 +86,8 @@ class EventBus(pulumi.ComponentResource):
     def __init__(self, name: str, args: EventBusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the bus, the catch-all rule and log group, the logs resource policy and the archive."""
         super().__init__(TYPE, name, None, opts)
-        self._name = name
+        #: Every subscription and function of the stack, for Operations (see :mod:`components.watchlist`).
+        self.watchlist = Watchlist()
         child = pulumi.ResourceOptions(parent=self)
 
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=naming.event_bus_name(args.stack), opts=child)
@@ -163,6 +168,7 @@ class EventBus(pulumi.ComponentResource):
             retry_policy=retry_policy,
             depends_on=depends_on,
             rule_depends_on=[self.drain],
+            watchlist=self.watchlist,
         )
 
 
@@ -173,6 +179,7 @@ def subscribe_on(
     *,
     owner: pulumi.Resource,
     target_arn: pulumi.Input[str],
+    watchlist: Watchlist,
     role_arn: pulumi.Input[str] | None = None,
     description: str,
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
@@ -184,7 +191,8 @@ def subscribe_on(
 
     :meth:`EventBus.subscribe` uses it for the stack's bus; ``DEFAULT_BUS`` is for AWS service
     events (rules there are not on the stack's bus, so they need no drain). ``depends_on``
-    orders the target, ``rule_depends_on`` the rule.
+    orders the target, ``rule_depends_on`` the rule. The subscription is added to ``watchlist``,
+    so Operations alarms on its dead-letter queue and its failed deliveries.
     """
     child = pulumi.ResourceOptions(parent=owner)
     rule = aws.cloudwatch.EventRule(
@@ -222,4 +230,12 @@ def subscribe_on(
         dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter_queue.arn),
         opts=pulumi.ResourceOptions(parent=owner, depends_on=[queue_policy, *(depends_on or [])]),
     )
-    return Subscription(name=name, rule=rule, target=target, dead_letter_queue=dead_letter_queue)
+    subscription = Subscription(
+        name=name,
+        rule=rule,
+        target=target,
+        dead_letter_queue=dead_letter_queue,
+        bus_name=None if bus_name == DEFAULT_BUS else bus_name,
+    )
+    watchlist.add_subscription(subscription)
+    return subscription
