@@ -26,6 +26,8 @@ from handlers import contract
 TYPE = "eda-demo:components:EventBus"
 #: The account's default bus: where AWS services (CloudWatch alarms among them) put their events.
 DEFAULT_BUS = "default"
+#: Dead-letter queues keep a message as long as SQS allows (14 days, its maximum).
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,6 @@ def subscribe_on(
     orders the target, ``rule_depends_on`` the rule. The subscription is added to ``watchlist``,
     so Operations alarms on its dead-letter queue and its failed deliveries.
     """
-    child = pulumi.ResourceOptions(parent=owner)
     rule = aws.cloudwatch.EventRule(
         f"{name}-rule",
         event_bus_name=bus_name,
@@ -202,20 +203,8 @@ def subscribe_on(
         description=description,
         opts=pulumi.ResourceOptions(parent=owner, depends_on=rule_depends_on or []),
     )
-    dead_letter_queue = aws.sqs.Queue(
-        f"{name}-dlq",
-        sqs_managed_sse_enabled=True,
-        message_retention_seconds=14 * 24 * 3600,
-        opts=child,
-    )
-    queue_policy = aws.sqs.QueuePolicy(
-        f"{name}-dlq-policy",
-        queue_url=dead_letter_queue.url,
-        policy=pulumi.Output.all(dead_letter_queue.arn, rule.arn).apply(
-            lambda arns: json.dumps(policies.dead_letter_queue_policy(arns[0], arns[1]))
-        ),
-        opts=child,
-    )
+    child = pulumi.ResourceOptions(parent=owner)
+    dead_letter_queue, queue_policy = _dead_letter_queue(name, rule, child)
     target = aws.cloudwatch.EventTarget(
         f"{name}-target",
         rule=rule.name,
@@ -239,3 +228,24 @@ def subscribe_on(
     )
     watchlist.add_subscription(subscription)
     return subscription
+
+
+def _dead_letter_queue(
+    name: str, rule: aws.cloudwatch.EventRule, opts: pulumi.ResourceOptions
+) -> tuple[aws.sqs.Queue, aws.sqs.QueuePolicy]:
+    """``<name>-dlq``, encrypted, keeping messages SQS's longest (14 days), writable by ``rule`` only."""
+    queue = aws.sqs.Queue(
+        f"{name}-dlq",
+        sqs_managed_sse_enabled=True,
+        message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+        opts=opts,
+    )
+    policy = aws.sqs.QueuePolicy(
+        f"{name}-dlq-policy",
+        queue_url=queue.url,
+        policy=pulumi.Output.all(queue.arn, rule.arn).apply(
+            lambda arns: json.dumps(policies.dead_letter_queue_policy(arns[0], arns[1]))
+        ),
+        opts=opts,
+    )
+    return queue, policy
