@@ -18,9 +18,9 @@ from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from handlers import contract
 
 TYPE = "eda-demo:components:AuditService"
-#: The one line added to ``__main__.py``, before ``ops = Operations(``.
+#: The one line added to ``__main__.py``, before ``ops = Operations(`` (the README shows it verbatim).
 ONE_LINE = (
-    "AuditService('audit', AuditServiceArgs(stack=stack, bus=bus, layer_arn=layer_arn, "
+    'AuditService("audit", AuditServiceArgs(stack=stack, bus=bus, layer_arn=layer_arn, '
     "log_retention_days=settings.log_retention_days))"
 )
 MAIN = Path(__file__).resolve().parents[2] / "__main__.py"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.program import Program, evaluate
+from sandbox.program import PROJECT_DIR, Program, evaluate
 from tests.program.audit_service import ONE_LINE, audit_pattern, main_source_with, program_with_audit
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -99,3 +99,11 @@ def test_a_service_created_after_operations_fails_loudly() -> None:
     # WHEN the program is evaluated  THEN it stops, naming what would go unwatched and why
     with pytest.raises(Exception, match="created after Operations 'ops' read the watchlist"):
         evaluate("dev", program=late)
+
+
+def test_the_readme_shows_the_one_line_the_tests_add() -> None:
+    # GIVEN the README's "Adding a service"  WHEN it is read
+    readme = (PROJECT_DIR / "README.md").read_text()
+    section = readme[readme.index("## Adding a service") :]
+    # THEN it shows, verbatim, the line these tests add to __main__.py
+    assert ONE_LINE in section
