@@ -7,6 +7,7 @@ Operations: its subscription and its function register themselves on the bus's w
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from components import policies, settings
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from handlers import contract
+from sandbox.program import Program, evaluate
 
 TYPE = "eda-demo:components:AuditService"
 #: The one line added to ``__main__.py``, before ``ops = Operations(`` (the README shows it verbatim).
@@ -89,3 +91,9 @@ def program_with_audit() -> None:
     """The dev program plus the one line (a program callable for ``sandbox.program.evaluate``)."""
     code = compile(main_source_with(ONE_LINE), str(MAIN), "exec")
     exec(code, {"__name__": "__main__", "AuditService": AuditService, "AuditServiceArgs": AuditServiceArgs})
+
+
+@functools.cache
+def audit_program() -> Program:
+    """The dev stack with the one line, evaluated once per process (program and sandbox tests share it)."""
+    return evaluate("dev", program=program_with_audit)

@@ -12,16 +12,21 @@ from typing import Any
 
 import pytest
 
+from components import EventBus, EventBusArgs, Operations, OperationsArgs
 from sandbox.program import PROJECT_DIR, Program, evaluate
-from tests.program.audit_service import ONE_LINE, audit_pattern, main_source_with, program_with_audit
+from tests.program.audit_service import ONE_LINE, AuditService, AuditServiceArgs, audit_pattern
+from tests.program.audit_service import audit_program as evaluated_audit_program
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ACCOUNT = "123456789012"
+STATE_MACHINE = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:payments"
+LAYER = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
 
 
 @pytest.fixture(scope="module")
 def audit_program() -> Program:
     """The dev stack with the example service's one line."""
-    return evaluate("dev", program=program_with_audit)
+    return evaluated_audit_program()
 
 
 def _alarm(program: Program, logical_name: str) -> dict[str, Any]:
@@ -88,16 +93,19 @@ def test_the_example_adds_only_its_own_resources(audit_program: Program, dev_pro
 
 
 def test_a_service_created_after_operations_fails_loudly() -> None:
-    # GIVEN the one line added after Operations instead of before
-    source = main_source_with(ONE_LINE, before='pulumi.export("api_url"')
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    exec("from tests.program.audit_service import AuditService, AuditServiceArgs", namespace)
-
+    # GIVEN a program that creates the example service after Operations instead of before
     def late() -> None:
-        exec(compile(source, "__main__.py", "exec"), dict(namespace))
+        bus = EventBus("bus", EventBusArgs(stack="dev"))
+        Operations(
+            "ops",
+            OperationsArgs(
+                stack="dev", bus=bus, state_machine_arn=STATE_MACHINE, account_id=ACCOUNT, region="us-east-1"
+            ),
+        )
+        AuditService("audit", AuditServiceArgs(stack="dev", bus=bus, layer_arn=LAYER))
 
-    # WHEN the program is evaluated  THEN it stops, naming what would go unwatched and why
-    with pytest.raises(Exception, match="created after Operations 'ops' read the watchlist"):
+    # WHEN it is evaluated  THEN it stops, naming what would go unwatched and why
+    with pytest.raises(Exception, match="function 'audit' was created after Operations 'ops' read the watchlist"):
         evaluate("dev", program=late)
 
 

@@ -6,8 +6,7 @@ import json
 from typing import Any
 
 from handlers import contract
-from sandbox.program import evaluate
-from tests.program.audit_service import program_with_audit
+from tests.program.audit_service import audit_program
 from tests.sandbox.conftest import SandboxPool, dead_letters, post_order
 
 
@@ -29,7 +28,7 @@ def _log_lines(client: Any, group: str) -> list[dict[str, Any]]:
 
 def test_the_sandbox_delivers_order_events_to_the_added_service(sandbox_pool: SandboxPool) -> None:
     # GIVEN the dev stack plus the example service's one line, running offline
-    program = evaluate("dev", program=program_with_audit)
+    program = audit_program()
     sandbox = sandbox_pool.acquire(program)
     group = program.named("audit-audit-fn")["loggingConfig"]["logGroup"]
 
