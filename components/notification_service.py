@@ -68,7 +68,6 @@ class NotificationService(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.functions = [self.notification]
         self.events: Subscription = args.bus.subscribe(
             contract.NOTIFICATION_SERVICE,
             contract.notification_pattern(),
@@ -78,6 +77,5 @@ class NotificationService(pulumi.ComponentResource):
         )
         self.notification.allow_invoke(f"{name}-notification-from-rule", "events.amazonaws.com", self.events.rule.arn)
         self.notification.send_failures_to(self.events.dead_letter_queue)
-        self.subscriptions = [self.events]
         self.topic_arn = self.topic.arn
         self.register_outputs({"topic_arn": self.topic_arn})

@@ -252,7 +252,6 @@ class OrderService(pulumi.ComponentResource):
                 lambda arns: policies.update_order_policy(arns[0], arns[1], log_arn)
             ),
         )
-        self.functions = [self.create_order, self.get_order, self.update_order]
 
     def _subscribe_to_payments(self, name: str, bus: EventBus) -> Subscription:
         """Payment outcomes to update-order, whose failures after Lambda's retries go to the rule's DLQ."""
@@ -265,7 +264,6 @@ class OrderService(pulumi.ComponentResource):
         )
         self.update_order.allow_invoke(f"{name}-update-order-from-rule", "events.amazonaws.com", payments.rule.arn)
         self.update_order.send_failures_to(payments.dead_letter_queue)
-        self.subscriptions = [payments]
         return payments
 
     def _build_api(self, name: str, args: OrderServiceArgs) -> None:

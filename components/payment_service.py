@@ -107,7 +107,6 @@ class PaymentService(pulumi.ComponentResource):
             description="New orders, to the payment workflow",
             depends_on=[self.events_role_policy],
         )
-        self.subscriptions = [self.orders]
         self.state_machine_arn = self.state_machine.arn
         self.state_machine_name = self.state_machine.name
         self.register_outputs(
