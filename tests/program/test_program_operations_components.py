@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pulumi
+import pytest
 from program_testkit import RecordingMonitor
 
 from components import EventBus, EventBusArgs, Operations, OperationsArgs
@@ -150,3 +151,12 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
         ops.urn,
         *[pulumi.Output.all(a.namespace, a.metric_name, a.alarm_actions, a.threshold) for a in ops.alarms],
     ).apply(check)
+
+
+@pytest.mark.parametrize("field", ["account_id", "region"])
+def test_operations_args_refuse_an_empty_account_or_region_naming_the_field(field: str) -> None:
+    # GIVEN Operations args whose account or region is empty (it would make arn:aws:iam:::root)
+    args: dict[str, Any] = {"account_id": ACCOUNT, "region": "us-east-1", field: ""}
+    # WHEN they are built  THEN the error names the field
+    with pytest.raises(ValueError, match=f"OperationsArgs.{field}"):
+        OperationsArgs(stack="dev", bus=cast(EventBus, object()), state_machine_arn=STATE_MACHINE, **args)
