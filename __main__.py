@@ -1,7 +1,9 @@
 """eda-demo: an event-driven order system on AWS serverless, as one Pulumi program.
 
-Reads this stack's config once, composes the four services around one custom event bus, adds
-the operations layer, and exports what a developer needs to try it.
+Reads this stack's config once, composes the services around one custom event bus, adds the
+operations layer, and exports what a developer needs to try it. Every subscription and function
+the services create registers itself on the bus's watchlist, and Operations (created last) alarms
+on all of them: adding a service is one line here, before ``ops`` (see the README).
 """
 
 import pulumi
@@ -37,22 +39,6 @@ bus = EventBus(
         archive_retention_days=settings.archive_retention_days,
     ),
 )
-orders = OrderService(
-    "orders",
-    OrderServiceArgs(
-        stack=stack,
-        bus=bus,
-        layer_arn=layer_arn,
-        log_retention_days=settings.log_retention_days,
-        throttle_rate=settings.api_throttle_rate,
-        throttle_burst=settings.api_throttle_burst,
-        api_auth=settings.api_auth,
-        protect_data=settings.protect_data,
-        manage_api_gateway_account=settings.manage_api_gateway_account,
-        account_id=account_id,
-        region=region,
-    ),
-)
 payments = PaymentService(
     "payments",
     PaymentServiceArgs(
@@ -62,6 +48,22 @@ payments = PaymentService(
         workflow_type=settings.payment_workflow_type,
         log_retention_days=settings.log_retention_days,
         account_id=account_id,
+    ),
+)
+orders = OrderService(
+    "orders",
+    OrderServiceArgs(
+        stack=stack,
+        bus=bus,
+        layer_arn=layer_arn,
+        account_id=account_id,
+        region=region,
+        log_retention_days=settings.log_retention_days,
+        throttle_rate=settings.api_throttle_rate,
+        throttle_burst=settings.api_throttle_burst,
+        api_auth=settings.api_auth,
+        protect_data=settings.protect_data,
+        manage_api_gateway_account=settings.manage_api_gateway_account,
     ),
 )
 notifications = NotificationService(
@@ -74,17 +76,16 @@ notifications = NotificationService(
         log_retention_days=settings.log_retention_days,
     ),
 )
+# New services go here, one line each: Operations watches whatever exists when it is created.
 ops = Operations(
     "ops",
     OperationsArgs(
         stack=stack,
         bus=bus,
-        functions=[*orders.functions, *notifications.functions],
-        subscriptions=[bus.catch_all, *payments.subscriptions, *orders.subscriptions, *notifications.subscriptions],
         state_machine_arn=payments.state_machine_arn,
-        alarm_email=settings.alarm_email,
         account_id=account_id,
         region=region,
+        alarm_email=settings.alarm_email,
     ),
 )
 

@@ -18,13 +18,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import naming, policies
+from components import naming, policies, settings
 from components.bus_drain import BusDrain, region_of_arn
+from components.watchlist import Watchlist
 from handlers import contract
 
 TYPE = "eda-demo:components:EventBus"
 #: The account's default bus: where AWS services (CloudWatch alarms among them) put their events.
 DEFAULT_BUS = "default"
+#: Dead-letter queues keep a message as long as SQS allows (14 days, its maximum).
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class EventBusArgs:
     """Inputs of :class:`EventBus`."""
 
     stack: str
-    log_retention_days: int = 14
-    archive_retention_days: int = 7
+    log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
+    archive_retention_days: int = settings.DEFAULT_ARCHIVE_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         """Reject values AWS would reject later, naming the field."""
@@ -59,12 +62,15 @@ class EventBusArgs:
 
 @dataclass
 class Subscription:
-    """A rule on the bus with its one target and that target's dead-letter queue."""
+    """A rule on a bus with its one target and that target's dead-letter queue."""
 
     name: str
     rule: aws.cloudwatch.EventRule
     target: aws.cloudwatch.EventTarget
     dead_letter_queue: aws.sqs.Queue
+    #: The bus the rule is on (CloudWatch's ``EventBusName`` dimension), ``None`` for the default bus
+    #: (whose rules publish their metrics with the rule name alone).
+    bus_name: pulumi.Input[str] | None
 
 
 class EventBus(pulumi.ComponentResource):
@@ -82,7 +88,8 @@ class EventBus(pulumi.ComponentResource):
     def __init__(self, name: str, args: EventBusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the bus, the catch-all rule and log group, the logs resource policy and the archive."""
         super().__init__(TYPE, name, None, opts)
-        self._name = name
+        #: Every subscription and function of the stack, for Operations (see :mod:`components.watchlist`).
+        self.watchlist = Watchlist()
         child = pulumi.ResourceOptions(parent=self)
 
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=naming.event_bus_name(args.stack), opts=child)
@@ -163,6 +170,7 @@ class EventBus(pulumi.ComponentResource):
             retry_policy=retry_policy,
             depends_on=depends_on,
             rule_depends_on=[self.drain],
+            watchlist=self.watchlist,
         )
 
 
@@ -173,6 +181,7 @@ def subscribe_on(
     *,
     owner: pulumi.Resource,
     target_arn: pulumi.Input[str],
+    watchlist: Watchlist,
     role_arn: pulumi.Input[str] | None = None,
     description: str,
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
@@ -184,9 +193,9 @@ def subscribe_on(
 
     :meth:`EventBus.subscribe` uses it for the stack's bus; ``DEFAULT_BUS`` is for AWS service
     events (rules there are not on the stack's bus, so they need no drain). ``depends_on``
-    orders the target, ``rule_depends_on`` the rule.
+    orders the target, ``rule_depends_on`` the rule. The subscription is added to ``watchlist``,
+    so Operations alarms on its dead-letter queue and its failed deliveries.
     """
-    child = pulumi.ResourceOptions(parent=owner)
     rule = aws.cloudwatch.EventRule(
         f"{name}-rule",
         event_bus_name=bus_name,
@@ -194,20 +203,8 @@ def subscribe_on(
         description=description,
         opts=pulumi.ResourceOptions(parent=owner, depends_on=rule_depends_on or []),
     )
-    dead_letter_queue = aws.sqs.Queue(
-        f"{name}-dlq",
-        sqs_managed_sse_enabled=True,
-        message_retention_seconds=14 * 24 * 3600,
-        opts=child,
-    )
-    queue_policy = aws.sqs.QueuePolicy(
-        f"{name}-dlq-policy",
-        queue_url=dead_letter_queue.url,
-        policy=pulumi.Output.all(dead_letter_queue.arn, rule.arn).apply(
-            lambda arns: json.dumps(policies.dead_letter_queue_policy(arns[0], arns[1]))
-        ),
-        opts=child,
-    )
+    child = pulumi.ResourceOptions(parent=owner)
+    dead_letter_queue, queue_policy = _dead_letter_queue(name, rule, child)
     target = aws.cloudwatch.EventTarget(
         f"{name}-target",
         rule=rule.name,
@@ -222,4 +219,33 @@ def subscribe_on(
         dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letter_queue.arn),
         opts=pulumi.ResourceOptions(parent=owner, depends_on=[queue_policy, *(depends_on or [])]),
     )
-    return Subscription(name=name, rule=rule, target=target, dead_letter_queue=dead_letter_queue)
+    subscription = Subscription(
+        name=name,
+        rule=rule,
+        target=target,
+        dead_letter_queue=dead_letter_queue,
+        bus_name=None if bus_name == DEFAULT_BUS else bus_name,
+    )
+    watchlist.add_subscription(subscription)
+    return subscription
+
+
+def _dead_letter_queue(
+    name: str, rule: aws.cloudwatch.EventRule, opts: pulumi.ResourceOptions
+) -> tuple[aws.sqs.Queue, aws.sqs.QueuePolicy]:
+    """``<name>-dlq``, encrypted, keeping messages SQS's longest (14 days), writable by ``rule`` only."""
+    queue = aws.sqs.Queue(
+        f"{name}-dlq",
+        sqs_managed_sse_enabled=True,
+        message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+        opts=opts,
+    )
+    policy = aws.sqs.QueuePolicy(
+        f"{name}-dlq-policy",
+        queue_url=queue.url,
+        policy=pulumi.Output.all(queue.arn, rule.arn).apply(
+            lambda arns: json.dumps(policies.dead_letter_queue_policy(arns[0], arns[1]))
+        ),
+        opts=opts,
+    )
+    return queue, policy

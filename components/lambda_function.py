@@ -16,8 +16,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import naming, policies
+from components import naming, policies, settings
 from components.roles import service_role
+from components.watchlist import Watchlist
 from handlers import contract
 
 TYPE = "eda-demo:components:LambdaFunction"
@@ -30,6 +31,8 @@ TIMEOUT_SECONDS = 10
 MEMORY_MB = 256
 #: Lambda's own retries of a failed asynchronous invocation (its maximum) before the failure queue.
 ASYNC_RETRY_ATTEMPTS = 2
+#: Powertools log level of every function.
+LOG_LEVEL = "INFO"
 
 
 def handlers_archive() -> pulumi.AssetArchive:
@@ -43,8 +46,8 @@ class LambdaFunctionArgs:
     """Inputs of :class:`LambdaFunction`."""
 
     stack: str
-    #: Short role name, e.g. ``create-order``; names the log group.
-    function: str
+    #: The function's short name, e.g. ``create-order``; names the log group and its alarms.
+    short_name: str
     #: ``handlers.<module>.handler``.
     handler: str
     description: str
@@ -53,7 +56,9 @@ class LambdaFunctionArgs:
     #: Builds the inline policy from the function's own log group ARN (the rest is closed over).
     policy: Callable[[str], pulumi.Output[dict[str, Any]] | dict[str, Any]]
     layer_arn: pulumi.Input[str]
-    log_retention_days: int = 14
+    #: Where the function registers itself for Operations' error and throttle alarms.
+    watchlist: Watchlist
+    log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         """Validate the handler path, naming the field."""
@@ -75,22 +80,22 @@ class LambdaFunction(pulumi.ComponentResource):
     """The function's own log group."""
 
     def __init__(self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Create role, policy, log group and function."""
+        """Create role, policy, log group and function, and add the function to the watchlist."""
         super().__init__(TYPE, name, None, opts)
         self._name = name
-        self.label = args.function
+        self.short_name = args.short_name
         child = pulumi.ResourceOptions(parent=self)
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=naming.lambda_log_group_name(args.stack, args.function),
+            name=naming.lambda_log_group_name(args.stack, args.short_name),
             retention_in_days=args.log_retention_days,
             opts=child,
         )
         self.role, self.role_policy = service_role(
             name,
             "lambda.amazonaws.com",
-            f"Runs {args.function} ({args.stack}) only",
+            f"Runs {args.short_name} ({args.stack}) only",
             self.log_group.arn.apply(args.policy),
             child,
         )
@@ -109,9 +114,9 @@ class LambdaFunction(pulumi.ComponentResource):
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
-                    "POWERTOOLS_SERVICE_NAME": args.service,
-                    "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
-                    "POWERTOOLS_LOG_LEVEL": "INFO",
+                    contract.ENV_POWERTOOLS_SERVICE_NAME: args.service,
+                    contract.ENV_POWERTOOLS_METRICS_NAMESPACE: contract.METRICS_NAMESPACE,
+                    contract.ENV_POWERTOOLS_LOG_LEVEL: LOG_LEVEL,
                     **args.environment,
                 }
             ),
@@ -130,6 +135,7 @@ class LambdaFunction(pulumi.ComponentResource):
                 "log_group_name": self.log_group_name,
             }
         )
+        args.watchlist.add_function(self)
 
     def send_failures_to(self, queue: aws.sqs.Queue, retry_attempts: int = ASYNC_RETRY_ATTEMPTS) -> None:
         """For an asynchronously invoked function: after Lambda's retries, park the event in ``queue``."""

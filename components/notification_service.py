@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import policies
+from components import policies, settings
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from handlers import contract
@@ -27,7 +27,7 @@ class NotificationServiceArgs:
     layer_arn: pulumi.Input[str]
     #: No email subscription when unset (SNS keeps it "PendingConfirmation" until clicked).
     notification_email: str | None = None
-    log_retention_days: int = 14
+    log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
 
 
 class NotificationService(pulumi.ComponentResource):
@@ -54,10 +54,11 @@ class NotificationService(pulumi.ComponentResource):
             f"{name}-notification",
             LambdaFunctionArgs(
                 stack=args.stack,
-                function="notification",
+                short_name="notification",
                 handler="handlers.notification.handler",
                 description="Publishes a readable message per order and payment event",
-                service="notification-service",
+                service=contract.NOTIFICATION_SERVICE,
+                watchlist=args.bus.watchlist,
                 environment={contract.ENV_NOTIFICATION_TOPIC: self.topic.arn},
                 policy=lambda log_arn: self.topic.arn.apply(
                     lambda topic_arn: policies.notification_policy(topic_arn, log_arn)
@@ -67,9 +68,8 @@ class NotificationService(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.functions = [self.notification]
         self.events: Subscription = args.bus.subscribe(
-            "notification-service",
+            contract.NOTIFICATION_SERVICE,
             contract.notification_pattern(),
             owner=self,
             target_arn=self.notification.function_arn,
@@ -77,6 +77,5 @@ class NotificationService(pulumi.ComponentResource):
         )
         self.notification.allow_invoke(f"{name}-notification-from-rule", "events.amazonaws.com", self.events.rule.arn)
         self.notification.send_failures_to(self.events.dead_letter_queue)
-        self.subscriptions = [self.events]
         self.topic_arn = self.topic.arn
         self.register_outputs({"topic_arn": self.topic_arn})

@@ -11,6 +11,7 @@ emitted by the handlers), errors, and dead-letter queue depths.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,16 +29,115 @@ PERIOD_SECONDS = 60
 
 @dataclass
 class OperationsArgs:
-    """Inputs of :class:`Operations`: everything to watch."""
+    """Inputs of :class:`Operations`.
+
+    What to watch comes from ``bus.watchlist``: every subscription and function the services
+    created (see :mod:`components.watchlist`), so Operations must be created after them.
+    """
 
     stack: str
     bus: EventBus
-    functions: list[LambdaFunction]
-    subscriptions: list[Subscription]
     state_machine_arn: pulumi.Input[str]
+    #: Account and region of the stack: the ops key's account principal and the recovery rule's
+    #: alarm ARN prefix. Required: an empty one would make a malformed ARN.
+    account_id: pulumi.Input[str]
+    region: pulumi.Input[str]
     alarm_email: str | None = None
-    account_id: pulumi.Input[str] = ""
-    region: pulumi.Input[str] = ""
+
+    def __post_init__(self) -> None:
+        """Refuse an empty account or region, naming the field."""
+        for field_name in ("account_id", "region"):
+            if getattr(self, field_name) in ("", None):
+                raise ValueError(f"OperationsArgs.{field_name} must be set (an empty one makes malformed ARNs)")
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm: its logical name, what it says, and the metric above zero that raises it."""
+
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    statistic: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+
+
+def subscription_alarms(label: str, sub: Subscription) -> list[AlarmSpec]:
+    """A message in the rule's dead-letter queue; a delivery EventBridge gave up on (pure).
+
+    Rules on a custom bus publish ``FailedInvocations`` per ``EventBusName`` and ``RuleName``, rules
+    on the default bus with the rule name alone.
+    """
+    rule_dimensions: dict[str, pulumi.Input[str]] = {"RuleName": sub.rule.name}
+    if sub.bus_name is not None:
+        rule_dimensions["EventBusName"] = sub.bus_name
+    return [
+        AlarmSpec(
+            f"{label}-dlq-not-empty",
+            f"Events of rule {sub.name} are in its dead-letter queue",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            {"QueueName": sub.dead_letter_queue.name},
+        ),
+        AlarmSpec(
+            f"{label}-failed-invocations",
+            f"EventBridge could not deliver events of rule {sub.name}",
+            "AWS/Events",
+            "FailedInvocations",
+            "Sum",
+            rule_dimensions,
+        ),
+    ]
+
+
+def function_alarms(label: str, short_name: str, function_name: pulumi.Input[str]) -> list[AlarmSpec]:
+    """Any error, any throttle of one function (pure)."""
+    dimensions = {"FunctionName": function_name}
+    return [
+        AlarmSpec(f"{label}-errors", f"{short_name} raised errors", "AWS/Lambda", "Errors", "Sum", dimensions),
+        AlarmSpec(f"{label}-throttles", f"{short_name} was throttled", "AWS/Lambda", "Throttles", "Sum", dimensions),
+    ]
+
+
+def workflow_alarms(label: str, state_machine_arn: pulumi.Input[str]) -> list[AlarmSpec]:
+    """Payment executions that timed out or failed (pure)."""
+    dimensions = {"StateMachineArn": state_machine_arn}
+    return [
+        AlarmSpec(
+            f"{label}-timed-out",
+            "Payment workflow executions timed out",
+            "AWS/States",
+            "ExecutionsTimedOut",
+            "Sum",
+            dimensions,
+        ),
+        AlarmSpec(
+            f"{label}-failed", "Payment workflow executions failed", "AWS/States", "ExecutionsFailed", "Sum", dimensions
+        ),
+    ]
+
+
+def alarm_specs(
+    name: str,
+    subscriptions: Sequence[Subscription],
+    functions: Sequence[LambdaFunction],
+    state_machine_arn: pulumi.Input[str],
+) -> list[AlarmSpec]:
+    """Every alarm of Operations ``name``, from what it watches (pure).
+
+    Alarms are named after Operations and what they watch (``ops-notification-service-dlq-not-empty``);
+    a subscription of Operations itself is already named after it (``ops-alarm-recovered``).
+    """
+    specs: list[AlarmSpec] = []
+    for sub in subscriptions:
+        label = sub.name if sub.name.startswith(f"{name}-") else f"{name}-{sub.name}"
+        specs += subscription_alarms(label, sub)
+    for fn in functions:
+        specs += function_alarms(f"{name}-{fn.short_name}", fn.short_name, fn.function_name)
+    specs += workflow_alarms(f"{name}-payment-executions", state_machine_arn)
+    return specs
 
 
 def dashboard_body(
@@ -90,11 +190,28 @@ class Operations(pulumi.ComponentResource):
     """Name of the CloudWatch dashboard."""
 
     def __init__(self, name: str, args: OperationsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Create the ops topic (with its key), the alarms and the dashboard."""
+        """Create the ops topic (with its key), the recovery rule, the alarms and the dashboard."""
         super().__init__(TYPE, name, None, opts)
+        watchlist = args.bus.watchlist
+        topic_policy = self._build_topic(name, args)
+        self.recovery = self._subscribe_to_recoveries(name, args, topic_policy)
+        # Everything is registered now: close the list, so a later service fails loudly.
+        watchlist.close(name)
+        # Every alarm is named <stack prefix>/<alarm>; the bus name is the stack prefix.
+        self._stack_prefix = args.bus.bus_name
+        self.alarms = [
+            self._alarm(spec)
+            for spec in alarm_specs(name, watchlist.subscriptions, watchlist.functions, args.state_machine_arn)
+        ]
+        self.dashboard = self._build_dashboard(name, args)
+        self.ops_topic_arn = self.topic.arn
+        self.dashboard_name = self.dashboard.dashboard_name
+        self.register_outputs({"ops_topic_arn": self.ops_topic_arn, "dashboard_name": self.dashboard_name})
+
+    def _build_topic(self, name: str, args: OperationsArgs) -> aws.sns.TopicPolicy:
+        """The ops topic under a customer key CloudWatch may use, its policy and its optional email."""
         child = pulumi.ResourceOptions(parent=self)
         account = pulumi.Output.from_input(args.account_id)
-
         # CloudWatch cannot publish to a topic under the AWS-managed SNS key: a customer key it may use.
         self.key = aws.kms.Key(
             f"{name}-key",
@@ -117,21 +234,21 @@ class Operations(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-alarm-email", topic=self.topic.arn, protocol="email", endpoint=args.alarm_email, opts=child
             )
+        return topic_policy
 
-        # Every alarm is named <stack prefix>/<alarm>; the bus name is the stack prefix.
-        self._stack_prefix = args.bus.bus_name
-        self.alarms: list[aws.cloudwatch.MetricAlarm] = []
-        for sub in args.subscriptions:
-            self._watch_subscription(f"{name}-{sub.name}", sub, args.bus.bus_name)
-        # ALARM -> OK of this stack's alarms (CloudWatch puts state changes on the default bus).
-        self.recovery = subscribe_on(
+    def _subscribe_to_recoveries(
+        self, name: str, args: OperationsArgs, topic_policy: aws.sns.TopicPolicy
+    ) -> Subscription:
+        """ALARM -> OK of this stack's alarms (CloudWatch puts state changes on the default bus)."""
+        return subscribe_on(
             DEFAULT_BUS,
             f"{name}-alarm-recovered",
-            pulumi.Output.all(pulumi.Output.from_input(args.region), account, self._stack_prefix).apply(
-                lambda v: alarms.recovered_pattern(v[0], v[1], v[2])
-            ),
+            pulumi.Output.all(
+                pulumi.Output.from_input(args.region), pulumi.Output.from_input(args.account_id), args.bus.bus_name
+            ).apply(lambda v: alarms.recovered_pattern(v[0], v[1], v[2])),
             owner=self,
             target_arn=self.topic.arn,
+            watchlist=args.bus.watchlist,
             description="This stack's alarms going from ALARM back to OK, to the ops topic",
             input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
                 input_paths=alarms.RECOVERY_INPUT_PATHS,
@@ -139,118 +256,47 @@ class Operations(pulumi.ComponentResource):
             ),
             depends_on=[topic_policy],
         )
-        # Rules of the default bus publish their metrics with the rule name alone.
-        self._watch_subscription(f"{name}-alarm-recovered", self.recovery, None)
-        watched = [*args.subscriptions, self.recovery]
-        for fn in args.functions:
-            label = fn.label
-            self._alarm(
-                f"{name}-{label}-errors",
-                f"{label} raised errors",
-                "AWS/Lambda",
-                "Errors",
-                "Sum",
-                {"FunctionName": fn.function_name},
-            )
-            self._alarm(
-                f"{name}-{label}-throttles",
-                f"{label} was throttled",
-                "AWS/Lambda",
-                "Throttles",
-                "Sum",
-                {"FunctionName": fn.function_name},
-            )
-        self._alarm(
-            f"{name}-payment-executions-timed-out",
-            "Payment workflow executions timed out",
-            "AWS/States",
-            "ExecutionsTimedOut",
-            "Sum",
-            {"StateMachineArn": args.state_machine_arn},
-        )
-        self._alarm(
-            f"{name}-payment-executions-failed",
-            "Payment workflow executions failed",
-            "AWS/States",
-            "ExecutionsFailed",
-            "Sum",
-            {"StateMachineArn": args.state_machine_arn},
-        )
 
+    def _build_dashboard(self, name: str, args: OperationsArgs) -> aws.cloudwatch.Dashboard:
+        """The dashboard of every watched function and dead-letter queue (see :func:`dashboard_body`)."""
+        watchlist = args.bus.watchlist
         # Dashboards are account-global: named per stack and region, or one region's would overwrite another's.
-        self.dashboard = aws.cloudwatch.Dashboard(
+        return aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=pulumi.Output.from_input(args.region).apply(
                 lambda region: naming.dashboard_name(args.stack, region)
             ),
             dashboard_body=pulumi.Output.all(
                 pulumi.Output.from_input(args.region),
-                pulumi.Output.all(*[fn.function_name for fn in args.functions]),
-                pulumi.Output.all(*[s.dead_letter_queue.name for s in watched]),
+                pulumi.Output.all(*[fn.function_name for fn in watchlist.functions]),
+                pulumi.Output.all(*[s.dead_letter_queue.name for s in watchlist.subscriptions]),
                 pulumi.Output.from_input(args.state_machine_arn),
             ).apply(lambda v: json.dumps(dashboard_body(v[0], list(v[1]), list(v[2]), v[3]))),
-            opts=child,
-        )
-        self.ops_topic_arn = self.topic.arn
-        self.dashboard_name = self.dashboard.dashboard_name
-        self.register_outputs({"ops_topic_arn": self.ops_topic_arn, "dashboard_name": self.dashboard_name})
-
-    def _watch_subscription(self, label: str, sub: Subscription, bus_name: pulumi.Input[str] | None) -> None:
-        """Alarm on a message in the rule's dead-letter queue and on the rule's failed invocations.
-
-        ``bus_name`` is the custom bus the rule is on (a metric dimension there), ``None`` on the
-        default bus.
-        """
-        rule_dimensions: dict[str, pulumi.Input[str]] = {"RuleName": sub.rule.name}
-        if bus_name is not None:
-            rule_dimensions["EventBusName"] = bus_name
-        self._alarm(
-            f"{label}-dlq-not-empty",
-            f"Events of rule {sub.name} are in its dead-letter queue",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
-            {"QueueName": sub.dead_letter_queue.name},
-        )
-        self._alarm(
-            f"{label}-failed-invocations",
-            f"EventBridge could not deliver events of rule {sub.name}",
-            "AWS/Events",
-            "FailedInvocations",
-            "Sum",
-            rule_dimensions,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _alarm(
-        self,
-        name: str,
-        description: str,
-        namespace: str,
-        metric: str,
-        statistic: str,
-        dimensions: dict[str, pulumi.Input[str]],
-    ) -> None:
-        """Alarm as soon as ``metric`` is above zero in one period; quiet when there is no data.
+    def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
+        """Alarm as soon as the metric is above zero in one period; quiet when there is no data.
 
         Notifies on entering ALARM only: OK actions would also fire on every new alarm's first
         INSUFFICIENT_DATA -> OK (recoveries come from the default-bus rule instead). With
         ``notBreaching`` a period without data counts as OK, so no data never pages.
         """
-        self.alarms.append(
-            aws.cloudwatch.MetricAlarm(
-                name,
-                name=pulumi.Output.from_input(self._stack_prefix).apply(lambda prefix: alarms.alarm_name(prefix, name)),
-                alarm_description=description,
-                namespace=namespace,
-                metric_name=metric,
-                statistic=statistic,
-                dimensions=dimensions,
-                period=PERIOD_SECONDS,
-                evaluation_periods=1,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[self.topic.arn],
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        return aws.cloudwatch.MetricAlarm(
+            spec.name,
+            name=pulumi.Output.from_input(self._stack_prefix).apply(
+                lambda prefix: alarms.alarm_name(prefix, spec.name)
+            ),
+            alarm_description=spec.description,
+            namespace=spec.namespace,
+            metric_name=spec.metric,
+            statistic=spec.statistic,
+            dimensions=dict(spec.dimensions),
+            period=PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import naming, policies
+from components import naming, policies, settings
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import HANDLERS_DIR, LambdaFunction, LambdaFunctionArgs
 from components.rest_api import (
@@ -130,25 +130,32 @@ class OrderServiceArgs:
     stack: str
     bus: EventBus
     layer_arn: pulumi.Input[str]
-    log_retention_days: int = 14
-    throttle_rate: float = 50
-    throttle_burst: int = 100
-    #: ``NONE`` (public, as in the original), ``AWS_IAM`` or ``API_KEY`` (with a usage plan).
-    api_auth: str = "NONE"
-    protect_data: bool = False
+    #: Account and region of the stack: the API Gateway logging role may write there only
+    #: (with ``manage_api_gateway_account``). Required: an empty one would make a malformed ARN.
+    account_id: pulumi.Input[str]
+    region: pulumi.Input[str]
+    log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
+    throttle_rate: float = settings.DEFAULT_API_THROTTLE_RATE
+    throttle_burst: int = settings.DEFAULT_API_THROTTLE_BURST
+    #: One of ``settings.API_AUTH_MODES``: ``NONE`` (public, as in the original), ``AWS_IAM`` or
+    #: ``API_KEY`` (with a usage plan).
+    api_auth: str = settings.DEFAULT_API_AUTH
+    protect_data: bool = settings.DEFAULT_PROTECT_DATA
     #: Own API Gateway's account-level CloudWatch role setting: true in exactly one stack per account
     #: and region (the setting is shared, so two owners would overwrite each other on every update).
-    manage_api_gateway_account: bool = False
-    #: Account and region the API Gateway logging role may write in (with manage_api_gateway_account).
-    account_id: pulumi.Input[str] = ""
-    region: pulumi.Input[str] = ""
+    manage_api_gateway_account: bool = settings.DEFAULT_MANAGE_API_GATEWAY_ACCOUNT
 
     def __post_init__(self) -> None:
-        """Validate the API settings, naming the field."""
-        if self.api_auth not in ("NONE", "AWS_IAM", "API_KEY"):
-            raise ValueError(f"OrderServiceArgs.api_auth must be NONE, AWS_IAM or API_KEY, got {self.api_auth!r}")
+        """Validate the API settings and the account and region, naming the field."""
+        if self.api_auth not in settings.API_AUTH_MODES:
+            raise ValueError(
+                f"OrderServiceArgs.api_auth must be one of {', '.join(settings.API_AUTH_MODES)}, got {self.api_auth!r}"
+            )
         if self.throttle_rate <= 0 or self.throttle_burst <= 0:
             raise ValueError("OrderServiceArgs.throttle_rate and throttle_burst must be positive")
+        for field_name in ("account_id", "region"):
+            if getattr(self, field_name) in ("", None):
+                raise ValueError(f"OrderServiceArgs.{field_name} must be set (an empty one makes malformed ARNs)")
 
 
 class OrderService(pulumi.ComponentResource):
@@ -164,10 +171,17 @@ class OrderService(pulumi.ComponentResource):
     def __init__(self, name: str, args: OrderServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the table, the three functions, the API and the payments subscription."""
         super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, protect=args.protect_data)
-        bus = args.bus
+        self.table = self._table(name, args)
+        self._functions(name, args)
+        self.payments: Subscription = self._subscribe_to_payments(name, args.bus)
+        self._build_api(name, args)
+        self.table_name = self.table.name
+        self.table_arn = self.table.arn
+        self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn, "api_url": self.api_url})
 
-        self.table = aws.dynamodb.Table(
+    def _table(self, name: str, args: OrderServiceArgs) -> aws.dynamodb.Table:
+        """The orders table: on-demand, point-in-time recovery, encrypted, protected if asked."""
+        return aws.dynamodb.Table(
             f"{name}-table",
             attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="N")],
             hash_key="id",
@@ -175,84 +189,106 @@ class OrderService(pulumi.ComponentResource):
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             deletion_protection_enabled=args.protect_data,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_data),
         )
-        table_env = {contract.ENV_ORDERS_TABLE: self.table.name}
+
+    def _function(
+        self,
+        name: str,
+        args: OrderServiceArgs,
+        short_name: str,
+        description: str,
+        environment: Mapping[str, pulumi.Input[str]],
+        policy: Callable[[str], pulumi.Output[dict[str, Any]]],
+    ) -> LambdaFunction:
+        """One function of the service, running ``handlers.<short_name>.handler``."""
+        return LambdaFunction(
+            f"{name}-{short_name}",
+            LambdaFunctionArgs(
+                stack=args.stack,
+                short_name=short_name,
+                handler=f"handlers.{short_name.replace('-', '_')}.handler",
+                description=description,
+                service=contract.ORDER_SERVICE,
+                environment=environment,
+                policy=policy,
+                layer_arn=args.layer_arn,
+                watchlist=args.bus.watchlist,
+                log_retention_days=args.log_retention_days,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _functions(self, name: str, args: OrderServiceArgs) -> None:
+        """create-order, get-order and update-order, each with exactly the access it needs."""
+        table, bus = self.table, args.bus
+        table_env = {contract.ENV_ORDERS_TABLE: table.name}
         bus_env = {contract.ENV_EVENT_BUS: bus.bus_name}
-
-        def function(
-            role: str,
-            description: str,
-            environment: Mapping[str, pulumi.Input[str]],
-            policy: Callable[[str], pulumi.Output[dict[str, Any]]],
-        ) -> LambdaFunction:
-            return LambdaFunction(
-                f"{name}-{role}",
-                LambdaFunctionArgs(
-                    stack=args.stack,
-                    function=role,
-                    handler=f"handlers.{role.replace('-', '_')}.handler",
-                    description=description,
-                    service=contract.ORDER_SERVICE,
-                    environment=environment,
-                    policy=policy,
-                    layer_arn=args.layer_arn,
-                    log_retention_days=args.log_retention_days,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-
-        self.create_order = function(
+        self.create_order = self._function(
+            name,
+            args,
             "create-order",
             "Validates and stores a new order, then publishes OrderCreated",
             {**table_env, **bus_env},
-            lambda log_arn: pulumi.Output.all(self.table.arn, bus.bus_arn).apply(
+            lambda log_arn: pulumi.Output.all(table.arn, bus.bus_arn).apply(
                 lambda arns: policies.create_order_policy(arns[0], arns[1], log_arn)
             ),
         )
-        self.get_order = function(
+        self.get_order = self._function(
+            name,
+            args,
             "get-order",
             "Returns one stored order",
             table_env,
-            lambda log_arn: self.table.arn.apply(lambda arn: policies.get_order_policy(arn, log_arn)),
+            lambda log_arn: table.arn.apply(lambda arn: policies.get_order_policy(arn, log_arn)),
         )
-        self.update_order = function(
+        self.update_order = self._function(
+            name,
+            args,
             "update-order",
             "Applies a payment outcome to its order, then publishes OrderCompleted or OrderCancelled",
             {**table_env, **bus_env},
-            lambda log_arn: pulumi.Output.all(self.table.arn, bus.bus_arn).apply(
+            lambda log_arn: pulumi.Output.all(table.arn, bus.bus_arn).apply(
                 lambda arns: policies.update_order_policy(arns[0], arns[1], log_arn)
             ),
         )
-        self.functions = [self.create_order, self.get_order, self.update_order]
 
-        self.payments: Subscription = bus.subscribe(
+    def _subscribe_to_payments(self, name: str, bus: EventBus) -> Subscription:
+        """Payment outcomes to update-order, whose failures after Lambda's retries go to the rule's DLQ."""
+        payments = bus.subscribe(
             "order-service-filtering-payments",
             contract.order_payments_pattern(),
             owner=self,
             target_arn=self.update_order.function_arn,
             description="Payment outcomes, to update-order",
         )
-        self.update_order.allow_invoke(f"{name}-update-order-from-rule", "events.amazonaws.com", self.payments.rule.arn)
-        self.update_order.send_failures_to(self.payments.dead_letter_queue)
-        self.subscriptions = [self.payments]
-
-        self._build_api(name, args)
-        self.table_name = self.table.name
-        self.table_arn = self.table.arn
-        self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn, "api_url": self.api_url})
+        self.update_order.allow_invoke(f"{name}-update-order-from-rule", "events.amazonaws.com", payments.rule.arn)
+        self.update_order.send_failures_to(payments.dead_letter_queue)
+        return payments
 
     def _build_api(self, name: str, args: OrderServiceArgs) -> None:
-        """REST API from :func:`order_api_spec`, its stage, access logs, throttling and auth."""
-        child = pulumi.ResourceOptions(parent=self)
+        """REST API from :func:`order_api_spec`, its stage, access logs, throttling and auth.
+
+        Its resources are children of the service itself (no component in between), so their
+        URNs stay those of a deployed stack.
+        """
         self.api = aws.apigateway.RestApi(
             f"{name}-api",
             description="eda-demo orders API",
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        self._build_routes(name, args)
+        self._allow_api_invocations(name)
+        self._build_stage(name, args)
+        if args.api_auth == "API_KEY":
+            self._build_usage_plan(name, args)
+        self.api_url = self.stage.invoke_url
+
+    def _build_routes(self, name: str, args: OrderServiceArgs) -> None:
+        """Models, validator, gateway responses, routes and the deployment of :func:`order_api_spec`."""
         spec = order_api_spec(self.create_order.invoke_arn, self.get_order.invoke_arn, args.api_auth)
-        built = build_rest_api(name, self.api, spec, child)
+        built = build_rest_api(name, self.api, spec, pulumi.ResourceOptions(parent=self))
         self.order_model = built.models[ORDER_MODEL]
         self.body_validator = built.validators[REQUEST_VALIDATOR]
         self.gateway_responses = built.gateway_responses
@@ -261,7 +297,9 @@ class OrderService(pulumi.ComponentResource):
         self.post_order = built.methods["post-order"]
         self.get_order_method = built.methods["get-order"]
         self.deployment = built.deployment
-        api_key_required = args.api_auth == "API_KEY"
+
+    def _allow_api_invocations(self, name: str) -> None:
+        """Let this API invoke create-order and get-order, on their own route only."""
         self.create_order.allow_invoke(
             f"{name}-create-order-from-api",
             "apigateway.amazonaws.com",
@@ -272,6 +310,10 @@ class OrderService(pulumi.ComponentResource):
             "apigateway.amazonaws.com",
             self.api.execution_arn.apply(lambda arn: f"{arn}/*/GET/order/*"),
         )
+
+    def _build_stage(self, name: str, args: OrderServiceArgs) -> None:
+        """The stage serving the deployment, with X-Ray, JSON access logs and throttling."""
+        child = pulumi.ResourceOptions(parent=self)
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-api-access-logs",
             name=naming.vended_log_group_name(args.stack, "api-access"),
@@ -304,24 +346,26 @@ class OrderService(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        if api_key_required:
-            usage_plan = aws.apigateway.UsagePlan(
-                f"{name}-usage-plan",
-                api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=self.api.id, stage=self.stage.stage_name)],
-                throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
-                    rate_limit=args.throttle_rate, burst_limit=args.throttle_burst
-                ),
-                opts=child,
-            )
-            self.api_key = aws.apigateway.ApiKey(f"{name}-api-key", opts=child)
-            aws.apigateway.UsagePlanKey(
-                f"{name}-usage-plan-key",
-                key_id=self.api_key.id,
-                key_type="API_KEY",
-                usage_plan_id=usage_plan.id,
-                opts=child,
-            )
-        self.api_url = self.stage.invoke_url
+
+    def _build_usage_plan(self, name: str, args: OrderServiceArgs) -> None:
+        """With ``API_KEY`` auth: one key, in a usage plan throttled like the stage."""
+        child = pulumi.ResourceOptions(parent=self)
+        usage_plan = aws.apigateway.UsagePlan(
+            f"{name}-usage-plan",
+            api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=self.api.id, stage=self.stage.stage_name)],
+            throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
+                rate_limit=args.throttle_rate, burst_limit=args.throttle_burst
+            ),
+            opts=child,
+        )
+        self.api_key = aws.apigateway.ApiKey(f"{name}-api-key", opts=child)
+        aws.apigateway.UsagePlanKey(
+            f"{name}-usage-plan-key",
+            key_id=self.api_key.id,
+            key_type="API_KEY",
+            usage_plan_id=usage_plan.id,
+            opts=child,
+        )
 
     def _api_gateway_account(self, name: str, args: OrderServiceArgs) -> aws.apigateway.Account:
         """API Gateway writes logs only once the account-and-region setting names a role it can assume.

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import naming, policies
+from components import naming, policies, settings
 from components.event_bus import EventBus, Subscription
 from components.payment_workflow import payment_definition
 from components.roles import service_role
-from components.settings import WORKFLOW_TYPES
 from handlers import contract
 
 TYPE = "eda-demo:components:PaymentService"
@@ -28,9 +27,9 @@ class PaymentServiceArgs:
 
     stack: str
     bus: EventBus
-    fraud_threshold: float = 500
-    workflow_type: str = "STANDARD"
-    log_retention_days: int = 14
+    fraud_threshold: float = settings.DEFAULT_FRAUD_THRESHOLD
+    workflow_type: str = settings.DEFAULT_WORKFLOW_TYPE
+    log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
     #: When set, the service roles trust their AWS service only on behalf of this account
     #: (``aws:SourceAccount``: the confused-deputy guard AWS recommends).
     account_id: pulumi.Input[str] | None = None
@@ -39,9 +38,9 @@ class PaymentServiceArgs:
         """Validate threshold and workflow type, naming the field."""
         if not self.fraud_threshold > 0:
             raise ValueError(f"PaymentServiceArgs.fraud_threshold must be positive, got {self.fraud_threshold!r}")
-        if self.workflow_type not in WORKFLOW_TYPES:
+        if self.workflow_type not in settings.WORKFLOW_TYPES:
             raise ValueError(
-                f"PaymentServiceArgs.workflow_type must be one of {', '.join(WORKFLOW_TYPES)}, "
+                f"PaymentServiceArgs.workflow_type must be one of {', '.join(settings.WORKFLOW_TYPES)}, "
                 f"got {self.workflow_type!r}"
             )
 
@@ -108,7 +107,6 @@ class PaymentService(pulumi.ComponentResource):
             description="New orders, to the payment workflow",
             depends_on=[self.events_role_policy],
         )
-        self.subscriptions = [self.orders]
         self.state_machine_arn = self.state_machine.arn
         self.state_machine_name = self.state_machine.name
         self.register_outputs(

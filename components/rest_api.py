@@ -214,76 +214,15 @@ def build_rest_api(
     ``f"{name}-<resource path>-resource"``, ``f"{name}-<method label>"`` and
     ``f"{name}-<method label>-integration"``.
     """
-    models = {
-        m.name: aws.apigateway.Model(
-            f"{name}-{m.label}",
-            rest_api=api.id,
-            name=m.name,
-            content_type=m.content_type,
-            schema=m.schema,
-            opts=opts,
-        )
-        for m in spec.models
-    }
-    validators = {
-        v.name: aws.apigateway.RequestValidator(
-            f"{name}-{v.label}",
-            rest_api=api.id,
-            name=v.name,
-            validate_request_body=v.validate_body,
-            validate_request_parameters=v.validate_parameters,
-            opts=opts,
-        )
-        for v in spec.validators
-    }
-    gateway_responses = [
-        aws.apigateway.Response(
-            f"{name}-{r.label}-response",
-            rest_api_id=api.id,
-            response_type=r.response_type,
-            status_code=r.status_code,
-            response_templates=dict(r.templates),
-            response_parameters=dict(r.parameters) or None,
-            opts=opts,
-        )
-        for r in spec.gateway_responses
-    ]
-    resources: dict[tuple[str, ...], aws.apigateway.Resource] = {}
-    for path in spec.resource_paths:
-        parent_id = resources[path[:-1]].id if len(path) > 1 else api.root_resource_id
-        resources[path] = aws.apigateway.Resource(
-            f"{name}-{_resource_label(path)}-resource",
-            rest_api=api.id,
-            parent_id=parent_id,
-            path_part=path[-1],
-            opts=opts,
-        )
+    models = _build_models(name, api, spec, opts)
+    validators = _build_validators(name, api, spec, opts)
+    gateway_responses = _build_gateway_responses(name, api, spec, opts)
+    resources = _build_resources(name, api, spec, opts)
     methods: dict[str, aws.apigateway.Method] = {}
     integrations: dict[str, aws.apigateway.Integration] = {}
     for m in spec.methods:
-        resource_id = resources[m.path].id if m.path else api.root_resource_id
-        methods[m.label] = method = aws.apigateway.Method(
-            f"{name}-{m.label}",
-            rest_api=api.id,
-            resource_id=resource_id,
-            http_method=m.http_method,
-            authorization=m.authorization,
-            api_key_required=m.api_key_required,
-            request_validator_id=validators[m.validator].id if m.validator else None,
-            request_models={ct: models[model].name for ct, model in m.request_models.items()} or None,
-            request_parameters=dict(m.request_parameters) or None,
-            opts=opts,
-        )
-        integrations[m.label] = aws.apigateway.Integration(
-            f"{name}-{m.label}-integration",
-            rest_api=api.id,
-            resource_id=method.resource_id,
-            http_method=method.http_method,
-            integration_http_method=m.integration.http_method,
-            type=m.integration.type,
-            uri=m.integration.uri,
-            opts=opts,
-        )
+        methods[m.label] = _build_method(name, api, m, resources, models, validators, opts)
+        integrations[m.label] = _build_integration(name, api, m, methods[m.label], opts)
     deployment = aws.apigateway.Deployment(
         f"{name}-deployment",
         rest_api=api.id,
@@ -295,3 +234,116 @@ def build_rest_api(
         ),
     )
     return BuiltRestApi(models, validators, gateway_responses, resources, methods, integrations, deployment)
+
+
+def _build_models(
+    name: str, api: aws.apigateway.RestApi, spec: RestApiSpec, opts: pulumi.ResourceOptions
+) -> dict[str, aws.apigateway.Model]:
+    """The request models of ``spec``, by model name."""
+    return {
+        m.name: aws.apigateway.Model(
+            f"{name}-{m.label}",
+            rest_api=api.id,
+            name=m.name,
+            content_type=m.content_type,
+            schema=m.schema,
+            opts=opts,
+        )
+        for m in spec.models
+    }
+
+
+def _build_validators(
+    name: str, api: aws.apigateway.RestApi, spec: RestApiSpec, opts: pulumi.ResourceOptions
+) -> dict[str, aws.apigateway.RequestValidator]:
+    """The request validators of ``spec``, by validator name."""
+    return {
+        v.name: aws.apigateway.RequestValidator(
+            f"{name}-{v.label}",
+            rest_api=api.id,
+            name=v.name,
+            validate_request_body=v.validate_body,
+            validate_request_parameters=v.validate_parameters,
+            opts=opts,
+        )
+        for v in spec.validators
+    }
+
+
+def _build_gateway_responses(
+    name: str, api: aws.apigateway.RestApi, spec: RestApiSpec, opts: pulumi.ResourceOptions
+) -> list[aws.apigateway.Response]:
+    """How API Gateway words its own errors on this API."""
+    return [
+        aws.apigateway.Response(
+            f"{name}-{r.label}-response",
+            rest_api_id=api.id,
+            response_type=r.response_type,
+            status_code=r.status_code,
+            response_templates=dict(r.templates),
+            response_parameters=dict(r.parameters) or None,
+            opts=opts,
+        )
+        for r in spec.gateway_responses
+    ]
+
+
+def _build_resources(
+    name: str, api: aws.apigateway.RestApi, spec: RestApiSpec, opts: pulumi.ResourceOptions
+) -> dict[tuple[str, ...], aws.apigateway.Resource]:
+    """Every resource path below the root, parents first, by path."""
+    resources: dict[tuple[str, ...], aws.apigateway.Resource] = {}
+    for path in spec.resource_paths:
+        parent_id = resources[path[:-1]].id if len(path) > 1 else api.root_resource_id
+        resources[path] = aws.apigateway.Resource(
+            f"{name}-{_resource_label(path)}-resource",
+            rest_api=api.id,
+            parent_id=parent_id,
+            path_part=path[-1],
+            opts=opts,
+        )
+    return resources
+
+
+def _build_method(
+    name: str,
+    api: aws.apigateway.RestApi,
+    m: MethodSpec,
+    resources: Mapping[tuple[str, ...], aws.apigateway.Resource],
+    models: Mapping[str, aws.apigateway.Model],
+    validators: Mapping[str, aws.apigateway.RequestValidator],
+    opts: pulumi.ResourceOptions,
+) -> aws.apigateway.Method:
+    """One method with its auth, its validator and its request models and parameters."""
+    return aws.apigateway.Method(
+        f"{name}-{m.label}",
+        rest_api=api.id,
+        resource_id=resources[m.path].id if m.path else api.root_resource_id,
+        http_method=m.http_method,
+        authorization=m.authorization,
+        api_key_required=m.api_key_required,
+        request_validator_id=validators[m.validator].id if m.validator else None,
+        request_models={ct: models[model].name for ct, model in m.request_models.items()} or None,
+        request_parameters=dict(m.request_parameters) or None,
+        opts=opts,
+    )
+
+
+def _build_integration(
+    name: str,
+    api: aws.apigateway.RestApi,
+    m: MethodSpec,
+    method: aws.apigateway.Method,
+    opts: pulumi.ResourceOptions,
+) -> aws.apigateway.Integration:
+    """Where ``method``'s requests go."""
+    return aws.apigateway.Integration(
+        f"{name}-{m.label}-integration",
+        rest_api=api.id,
+        resource_id=method.resource_id,
+        http_method=method.http_method,
+        integration_http_method=m.integration.http_method,
+        type=m.integration.type,
+        uri=m.integration.uri,
+        opts=opts,
+    )

@@ -42,6 +42,18 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 API_AUTH_MODES = ("NONE", "AWS_IAM", "API_KEY")
+
+# --- Defaults: the one home in Python of every config default (``Pulumi.yaml`` declares the same
+# values, a test keeps the two equal). Component Args default to these too.
+DEFAULT_FRAUD_THRESHOLD = 500
+DEFAULT_WORKFLOW_TYPE = "STANDARD"
+DEFAULT_LOG_RETENTION_DAYS = 14
+DEFAULT_API_THROTTLE_RATE = 50
+DEFAULT_API_THROTTLE_BURST = 100
+DEFAULT_API_AUTH = "NONE"
+DEFAULT_PROTECT_DATA = False
+DEFAULT_ARCHIVE_RETENTION_DAYS = 7
+DEFAULT_MANAGE_API_GATEWAY_ACCOUNT = False
 #: Longest archive retention this project accepts (ten years). EventBridge documents only a
 #: minimum (0); 0 itself is refused, see :func:`load_settings`.
 ARCHIVE_RETENTION_MAX_DAYS = 3650
@@ -56,20 +68,20 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class StackSettings:
-    """Typed, validated config of one stack (defaults mirror ``Pulumi.yaml``)."""
+    """Typed, validated config of one stack (the ``DEFAULT_*`` values, which ``Pulumi.yaml`` declares too)."""
 
     notification_email: str | None = None
     alarm_email: str | None = None
-    fraud_threshold: float = 500
-    payment_workflow_type: str = "STANDARD"
-    log_retention_days: int = 14
+    fraud_threshold: float = DEFAULT_FRAUD_THRESHOLD
+    payment_workflow_type: str = DEFAULT_WORKFLOW_TYPE
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     powertools_layer_arn: str | None = None
-    api_throttle_rate: float = 50
-    api_throttle_burst: int = 100
-    api_auth: str = "NONE"
-    protect_data: bool = False
-    archive_retention_days: int = 7
-    manage_api_gateway_account: bool = False
+    api_throttle_rate: float = DEFAULT_API_THROTTLE_RATE
+    api_throttle_burst: int = DEFAULT_API_THROTTLE_BURST
+    api_auth: str = DEFAULT_API_AUTH
+    protect_data: bool = DEFAULT_PROTECT_DATA
+    archive_retention_days: int = DEFAULT_ARCHIVE_RETENTION_DAYS
+    manage_api_gateway_account: bool = DEFAULT_MANAGE_API_GATEWAY_ACCOUNT
 
 
 Getter = Callable[[str], str | None]
@@ -148,7 +160,7 @@ def _archive_retention_days(get: Getter) -> int:
             f"set the longest retention you need instead, an integer from 1 to {ARCHIVE_RETENTION_MAX_DAYS}, "
             f"got {raw!r}"
         )
-    return _int_in(get, name, 7, 1, ARCHIVE_RETENTION_MAX_DAYS)
+    return _int_in(get, name, DEFAULT_ARCHIVE_RETENTION_DAYS, 1, ARCHIVE_RETENTION_MAX_DAYS)
 
 
 def check_stack_name(stack: str, region: str) -> str:
@@ -197,7 +209,7 @@ def load_settings(raw_get: Getter) -> StackSettings:
         return None if value is None or value == "" else value
 
     retention_raw = get("logRetentionDays")
-    retention = _int_in(get, "logRetentionDays", 14, 1, 3653)
+    retention = _int_in(get, "logRetentionDays", DEFAULT_LOG_RETENTION_DAYS, 1, 3653)
     if retention_raw is not None and retention not in LOG_RETENTION_DAYS:
         raise ConfigError(
             f"{_key('logRetentionDays')} must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}, "
@@ -209,14 +221,14 @@ def load_settings(raw_get: Getter) -> StackSettings:
     return StackSettings(
         notification_email=_email(get, "notificationEmail"),
         alarm_email=_email(get, "alarmEmail"),
-        fraud_threshold=_positive_number(get, "fraudThreshold", 500),
-        payment_workflow_type=_one_of(get, "paymentWorkflowType", "STANDARD", WORKFLOW_TYPES),
+        fraud_threshold=_positive_number(get, "fraudThreshold", DEFAULT_FRAUD_THRESHOLD),
+        payment_workflow_type=_one_of(get, "paymentWorkflowType", DEFAULT_WORKFLOW_TYPE, WORKFLOW_TYPES),
         log_retention_days=retention,
         powertools_layer_arn=layer,
-        api_throttle_rate=_positive_number(get, "apiThrottleRate", 50),
-        api_throttle_burst=_int_in(get, "apiThrottleBurst", 100, 1, 5000),
-        api_auth=_one_of(get, "apiAuth", "NONE", API_AUTH_MODES),
-        protect_data=_bool(get, "protectData", False),
+        api_throttle_rate=_positive_number(get, "apiThrottleRate", DEFAULT_API_THROTTLE_RATE),
+        api_throttle_burst=_int_in(get, "apiThrottleBurst", DEFAULT_API_THROTTLE_BURST, 1, 5000),
+        api_auth=_one_of(get, "apiAuth", DEFAULT_API_AUTH, API_AUTH_MODES),
+        protect_data=_bool(get, "protectData", DEFAULT_PROTECT_DATA),
         archive_retention_days=_archive_retention_days(get),
-        manage_api_gateway_account=_bool(get, "manageApiGatewayAccount", False),
+        manage_api_gateway_account=_bool(get, "manageApiGatewayAccount", DEFAULT_MANAGE_API_GATEWAY_ACCOUNT),
     )

@@ -11,6 +11,8 @@ from typing import Any, Final
 # --- Event sources -------------------------------------------------------------------------
 ORDER_SERVICE: Final = "order-service"
 PAYMENT_SERVICE: Final = "payment-service"
+#: Not an event source (it puts nothing on the bus): the notification function's service name.
+NOTIFICATION_SERVICE: Final = "notification-service"
 
 # --- Detail-types ----------------------------------------------------------------------------
 # Order statuses are the names of the events that set them.
@@ -95,6 +97,7 @@ ENV_NOTIFICATION_TOPIC: Final = "NOTIFICATION_TOPIC_ARN"
 # without it every metric flush raises *after* the work is done, turning a success into an error.
 ENV_POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 ENV_POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
 
 # --- Business metrics (CloudWatch, emitted by the handlers, shown on the dashboard) -----------
 METRICS_NAMESPACE: Final = "eda-demo"

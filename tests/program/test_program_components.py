@@ -29,6 +29,7 @@ from handlers import contract
 
 LAYER = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
 NOT_A_BUS = cast(EventBus, object())  # args validation never touches the bus
+ACCOUNT = "123456789012"
 
 
 def _type_of(urn: str) -> str:
@@ -177,7 +178,12 @@ def test_event_bus_args_reject_bad_values_naming_the_field(kwargs: dict[str, Any
 
 def _order_service(api_auth: str = "NONE", stack: str = "dev") -> tuple[EventBus, OrderService]:
     bus = EventBus("bus", EventBusArgs(stack=stack))
-    return bus, OrderService("orders", OrderServiceArgs(stack=stack, bus=bus, layer_arn=LAYER, api_auth=api_auth))
+    return bus, OrderService(
+        "orders",
+        OrderServiceArgs(
+            stack=stack, bus=bus, layer_arn=LAYER, account_id=ACCOUNT, region="us-east-1", api_auth=api_auth
+        ),
+    )
 
 
 @pulumi.runtime.test
@@ -262,12 +268,19 @@ def test_order_service_registers_its_outputs(component_monitor: RecordingMonitor
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "field"), [({"api_auth": "OPEN"}, "api_auth"), ({"throttle_rate": 0}, "throttle_rate")]
+    ("kwargs", "field"),
+    [
+        ({"api_auth": "OPEN"}, "api_auth"),
+        ({"throttle_rate": 0}, "throttle_rate"),
+        ({"account_id": ""}, "account_id"),
+        ({"region": ""}, "region"),
+    ],
 )
 def test_order_service_args_reject_bad_values_naming_the_field(kwargs: dict[str, Any], field: str) -> None:
-    # GIVEN bad API settings  WHEN the args are built  THEN the error names the field
+    # GIVEN bad API settings or an empty account or region  WHEN the args are built  THEN the error names the field
+    args: dict[str, Any] = {"account_id": ACCOUNT, "region": "us-east-1", **kwargs}
     with pytest.raises(ValueError, match=f"OrderServiceArgs.{field}"):
-        OrderServiceArgs(stack="dev", bus=NOT_A_BUS, layer_arn=LAYER, **kwargs)
+        OrderServiceArgs(stack="dev", bus=NOT_A_BUS, layer_arn=LAYER, **args)
 
 
 # --- PaymentService ----------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 from program_testkit import (
@@ -18,8 +20,8 @@ from program_testkit import (
     one,
 )
 
-from components.settings import ConfigError
-from sandbox.program import Program, evaluate
+from components.settings import ConfigError, StackSettings, load_settings
+from sandbox.program import PROJECT_DIR, Program, evaluate, load_stack_config
 
 KEY = "eda-demo:{}".format
 API_ACCOUNT = "aws:apigateway/account:Account"
@@ -235,3 +237,16 @@ def test_bad_config_fails_naming_the_key_and_what_it_accepts(key: str, value: st
     assert KEY(key) in message
     assert repr(value) in message
     assert accepted in message
+
+
+def test_pulumi_yaml_declares_the_python_defaults(tmp_path: Path) -> None:
+    # GIVEN the defaults Pulumi.yaml declares, without any stack file
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    declared = load_stack_config("none", tmp_path)
+    # WHEN they are parsed the way the program parses its config
+    parsed = load_settings(lambda key: declared.get(KEY(key)))
+    # THEN they are the Python defaults (components/settings.py), key for key
+    assert parsed == StackSettings()
+    # AND every key of StackSettings is declared (none left to the Python default silently)
+    declared_keys = {key.removeprefix("eda-demo:") for key in declared if key.startswith("eda-demo:")}
+    assert len(declared_keys) == len(dataclasses.fields(StackSettings))

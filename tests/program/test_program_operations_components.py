@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pulumi
+import pytest
 from program_testkit import RecordingMonitor
 
 from components import EventBus, EventBusArgs, Operations, OperationsArgs
@@ -18,6 +19,7 @@ from components.lambda_function import (
     LambdaFunctionArgs,
 )
 from components.policies import get_order_policy
+from components.watchlist import Watchlist
 from handlers import contract
 
 LAYER = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
@@ -25,18 +27,19 @@ ACCOUNT = "123456789012"
 STATE_MACHINE = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:payments"
 
 
-def _function(name: str = "fn") -> LambdaFunction:
+def _function(name: str = "fn", watchlist: Watchlist | None = None) -> LambdaFunction:
     return LambdaFunction(
         name,
         LambdaFunctionArgs(
             stack="dev",
-            function="get-order",
+            short_name="get-order",
             handler="handlers.get_order.handler",
             description="reads orders",
             service=contract.ORDER_SERVICE,
             environment={contract.ENV_ORDERS_TABLE: "orders"},
             policy=lambda log_arn: get_order_policy(f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders", log_arn),
             layer_arn=LAYER,
+            watchlist=Watchlist() if watchlist is None else watchlist,
             log_retention_days=30,
         ),
     )
@@ -67,8 +70,8 @@ def test_lambda_function_has_its_own_role_log_group_and_production_settings(
         assert tracing == {"mode": "Active"}
         assert layers == [LAYER]
         assert variables[contract.ENV_ORDERS_TABLE] == "orders"
-        assert variables["POWERTOOLS_SERVICE_NAME"] == contract.ORDER_SERVICE
-        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == contract.METRICS_NAMESPACE
+        assert variables[contract.ENV_POWERTOOLS_SERVICE_NAME] == contract.ORDER_SERVICE
+        assert variables[contract.ENV_POWERTOOLS_METRICS_NAMESPACE] == contract.METRICS_NAMESPACE
 
     f = fn.function
     return pulumi.Output.all(
@@ -96,18 +99,16 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
 ) -> pulumi.Output[None]:
     # GIVEN a bus (with its catch-all subscription) and one function to watch
     bus = EventBus("bus", EventBusArgs(stack="dev"))
-    fn = _function()
+    _function(watchlist=bus.watchlist)
     ops = Operations(
         "ops",
         OperationsArgs(
             stack="dev",
             bus=bus,
-            functions=[fn],
-            subscriptions=[bus.catch_all],
             state_machine_arn=STATE_MACHINE,
-            alarm_email="ops@example.com",
             account_id=ACCOUNT,
             region="us-east-1",
+            alarm_email="ops@example.com",
         ),
     )
 
@@ -150,3 +151,12 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
         ops.urn,
         *[pulumi.Output.all(a.namespace, a.metric_name, a.alarm_actions, a.threshold) for a in ops.alarms],
     ).apply(check)
+
+
+@pytest.mark.parametrize("field", ["account_id", "region"])
+def test_operations_args_refuse_an_empty_account_or_region_naming_the_field(field: str) -> None:
+    # GIVEN Operations args whose account or region is empty (it would make arn:aws:iam:::root)
+    args: dict[str, Any] = {"account_id": ACCOUNT, "region": "us-east-1", field: ""}
+    # WHEN they are built  THEN the error names the field
+    with pytest.raises(ValueError, match=f"OperationsArgs.{field}"):
+        OperationsArgs(stack="dev", bus=cast(EventBus, object()), state_machine_arn=STATE_MACHINE, **args)

@@ -1,0 +1,53 @@
+"""Watchlist: everything Operations must watch, registered by the components that create it.
+
+The stack's :class:`~components.event_bus.EventBus` holds one. Every rule built through
+:meth:`~components.event_bus.EventBus.subscribe` or :func:`~components.event_bus.subscribe_on`
+and every :class:`~components.lambda_function.LambdaFunction` adds itself, so a new service gets
+its dead-letter, delivery and function alarms and its dashboard tiles without being listed a
+second time. Operations closes the list when it reads it: a registration after that raises,
+instead of leaving a consumer silently unwatched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from components.event_bus import Subscription
+    from components.lambda_function import LambdaFunction
+
+
+class WatchlistClosedError(RuntimeError):
+    """A subscription or function was created after Operations read the watchlist."""
+
+
+@dataclass
+class Watchlist:
+    """Subscriptions and functions of one stack, in the order they were created."""
+
+    subscriptions: list[Subscription] = field(default_factory=list)
+    functions: list[LambdaFunction] = field(default_factory=list)
+    #: Who closed it (the Operations component's name), or ``None`` while open.
+    closed_by: str | None = None
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        """Watch a rule, its target and its dead-letter queue."""
+        self._check_open(f"rule {subscription.name!r}")
+        self.subscriptions.append(subscription)
+
+    def add_function(self, function: LambdaFunction) -> None:
+        """Watch a function's errors and throttles."""
+        self._check_open(f"function {function.short_name!r}")
+        self.functions.append(function)
+
+    def close(self, by: str) -> None:
+        """Refuse further registrations: ``by`` has read the list and built its alarms from it."""
+        self.closed_by = by
+
+    def _check_open(self, what: str) -> None:
+        if self.closed_by is not None:
+            raise WatchlistClosedError(
+                f"{what} was created after Operations {self.closed_by!r} read the watchlist, so nothing "
+                "would alarm on it: create every service before Operations"
+            )
