@@ -146,7 +146,6 @@ class Dispatcher:
         self.target_faults: dict[str, Callable[[dict[str, Any]], None]] = {}
         #: Test seam: callable(entry) -> error code or None, consulted for every PutEvents entry.
         self.put_events_fault: Callable[[dict[str, Any]], str | None] | None = None
-        self.stats: dict[str, int] = {"delivered": 0, "retried": 0, "dead_lettered": 0, "function_errors": 0}
         self._original_send: Any = None
         self._original_put_events: Any = None
 
@@ -237,10 +236,6 @@ class Dispatcher:
             self._pending -= 1
             self._cond.notify_all()
 
-    def _count(self, outcome: str) -> None:
-        with self._cond:
-            self.stats[outcome] += 1
-
     @property
     def pending(self) -> int:
         """Deliveries and invocations not finished yet (retries included)."""
@@ -270,12 +265,10 @@ class Dispatcher:
                     raise
                 except Exception as unexpected:  # whatever else goes wrong is a failed delivery too
                     raise DeliveryError("InternalFailure", str(unexpected)) from unexpected
-                self._count("delivered")
                 return
             except DeliveryError as error:
                 age = (time.monotonic() - delivery.first_attempt) / max(self.delay_scale, 1e-9)
                 if attempt < max_retries and age < max_age:
-                    self._count("retried")
                     wait = FIRST_RETRY_SECONDS * (2**attempt) * self.delay_scale
                     log.info("retrying %s for rule %s (%s)", delivery.target["Arn"], delivery.rule_name, error)
                     with self._cond:
@@ -312,7 +305,6 @@ class Dispatcher:
 
     def _dead_letter(self, delivery: Delivery, code: str, message: str) -> None:
         dlq = (delivery.target.get("DeadLetterConfig") or {}).get("Arn")
-        self._count("dead_lettered")
         if not dlq:
             log.error("event %s for %s dropped after retries: no dead-letter queue", delivery.event["id"], code)
             return
@@ -354,7 +346,6 @@ class Dispatcher:
                 self.functions.invoke(arn, event)
                 return
             except Exception as error:
-                self._count("function_errors")
                 if attempt < fn.async_retries:
                     log.warning("%s failed (%s); Lambda retries it", fn.name, error)
                     with self._cond:
@@ -395,7 +386,6 @@ class Dispatcher:
             },
         }
         self._send_to_queue(destination, json.dumps(record, default=str), {})
-        self._count("dead_lettered")
         self.on_trace(
             f"{envelope.get('detail-type', 'Invoke')} (order {detail.get('id', '?')}) "
             f"-> on-failure destination of {name} after {count} attempts: {error}"

@@ -26,7 +26,7 @@ from sandbox.emulation import Emulation
 from sandbox.endpoint import EndpointServer
 from sandbox.functions import FunctionRuntime, logger_name
 from sandbox.ports import HOST, check_ports
-from sandbox.program import PROJECT_DIR, Program
+from sandbox.program import PROJECT_DIR, Program, email_config_keys
 
 log = logging.getLogger("sandbox")
 _ACTIVE_LOCK = threading.Lock()
@@ -264,7 +264,7 @@ class Sandbox:
         ]
         entry = {
             "topic": arn,
-            "to": recipients or ["(no email subscription: set eda-demo:notificationEmail)"],
+            "to": recipients or [f"(no email subscription: set {' or '.join(email_config_keys())})"],
             "subject": subject,
             "message": message,
             "attributes": {k: v.get("Value", v.get("StringValue")) for k, v in (attributes or {}).items()},
@@ -298,7 +298,7 @@ class Sandbox:
         return running
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no delivery is pending and no execution runs (twice in a row)."""
+        """Wait until no delivery is pending and no execution runs (three looks in a row)."""
         deadline = time.monotonic() + timeout
         quiet = 0
         while time.monotonic() < deadline:
