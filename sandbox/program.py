@@ -152,6 +152,20 @@ def _no_source_positions() -> Generator[None, None, None]:
         pulumi_resource._get_stack_trace = original
 
 
+def _declared_resources(monitor: MockMonitor) -> list[DeclaredResource]:
+    """Every resource the monitor registered, with the state the mocks returned."""
+    return [
+        DeclaredResource(
+            urn=urn,
+            type=urn.split("::")[2].split("$")[-1],
+            name=urn.split("::")[-1],
+            id=reg.id,
+            state=dict(reg.state),
+        )
+        for urn, reg in monitor.get_registered_resources().items()
+    ]
+
+
 def evaluate(
     stack: str = "dev",
     config: dict[str, str] | None = None,
@@ -194,18 +208,7 @@ def evaluate(
         # CLI's diagnostics; the mock engine never reads them.
         with _no_source_positions():
             run()
-        resources = []
-        for urn, reg in monitor.get_registered_resources().items():
-            type_path = urn.split("::")[2]
-            resources.append(
-                DeclaredResource(
-                    urn=urn,
-                    type=type_path.split("$")[-1],
-                    name=urn.split("::")[-1],
-                    id=reg.id,
-                    state=dict(reg.state),
-                )
-            )
+        resources = _declared_resources(monitor)
     return Program(
         stack=stack,
         region=region,
