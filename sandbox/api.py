@@ -171,6 +171,12 @@ def declared_api(program: Program) -> RestApiSpec:
     )
 
 
+def api_url_outputs(program: Program) -> list[str]:
+    """The program's outputs whose value is the invoke URL of a declared API stage (the sandbox serves it locally)."""
+    invoke_urls = {stage.get("invokeUrl") for stage in program.of_type("aws:apigateway/stage:Stage")}
+    return [name for name, value in program.outputs.items() if value in invoke_urls]
+
+
 def routes_of(spec: RestApiSpec) -> list[Route]:
     """Every method of ``spec`` as a route the server matches requests against."""
     models = {m.name: model_validator(m.schema) for m in spec.models}

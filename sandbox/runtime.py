@@ -19,7 +19,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from sandbox import logs as function_logs
 from sandbox import moto_speedups, shell
-from sandbox.api import ApiServer
+from sandbox.api import ApiServer, api_url_outputs
 from sandbox.delivery import Dispatcher
 from sandbox.deploy import client, deploy
 from sandbox.emulation import Emulation
@@ -139,7 +139,8 @@ class Sandbox:
         self._api_thread = threading.Thread(target=self._api.serve_forever, name="sandbox-api", daemon=True)
         self._api_thread.start()
 
-        self.outputs = {**self.program.outputs, "api_url": self.api_url}
+        # The outputs `pulumi stack output` shows, the API's URL pointing at the local API.
+        self.outputs = {**self.program.outputs, **dict.fromkeys(api_url_outputs(self.program), self.api_url)}
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "outputs.json").write_text(json.dumps(self.outputs, indent=2) + "\n")
         (self.state_dir / "outbox.jsonl").write_text("")
