@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sandbox_testkit import Response, SandboxPool, catch_all_events, http
 
 from components import lambda_function
 from components.event_bus import EventBus
 from handlers import contract
 from sandbox.program import evaluate
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import Response, SandboxPool, catch_all_events, http
 
 SIGNED = {"authorization": "AWS4-HMAC-SHA256 Credential=x"}
 
