@@ -110,7 +110,7 @@ class Program:
     resources: list[DeclaredResource]
     outputs: dict[str, Any] = field(default_factory=dict)
     #: The project's name (``Pulumi.yaml``): the namespace of its own config keys.
-    project: str = ""
+    project: str = field(default_factory=project_name)
 
     def config_key(self, key: str) -> str:
         """The full name of one of the project's own config keys: ``<project>:<key>``."""
