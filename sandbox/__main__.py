@@ -77,12 +77,14 @@ def print_banner(sandbox: Sandbox, stack: str, seconds: float) -> None:
     """What a user needs next: the outputs, an API key if one is required, and commands to try."""
     from sandbox import shell
 
-    print(f"eda-demo sandbox: stack {stack}, {len(sandbox.program.resources)} resources, ready in {seconds:.1f}s")
+    program = sandbox.program
+    print(f"{program.project} sandbox: stack {stack}, {len(program.resources)} resources, ready in {seconds:.1f}s")
     print(f"Outputs (also in {sandbox.state_dir / 'outputs.json'}):")
     print(json.dumps(sandbox.outputs, indent=2))
     keys = sorted(sandbox.api_keys)
     if keys:
-        print(f"The API requires a key (eda-demo:apiAuth API_KEY): send 'x-api-key: {keys[0]}'")
+        auth_key = program.config_key("apiAuth")
+        print(f"The API requires a key ({auth_key} API_KEY): send 'x-api-key: {keys[0]}'")
     source, *rest = shell.try_commands(
         env_path=_shown(sandbox.env_path), api_url=sandbox.api_url, outputs=sandbox.outputs
     )

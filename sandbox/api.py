@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.server import ThreadingHTTPServer
 from typing import Any, Protocol
@@ -90,10 +90,9 @@ class Route:
         return self.validators.get(media_type) or self.validators.get("$default")
 
 
-def declared_api(program: Program) -> RestApiSpec:
-    """The program's REST API, read back from what it declared, as the spec it was built from."""
-    apis = program.of_type("aws:apigateway/restApi:RestApi")
-    roots = {api["rootResourceId"] for api in apis}
+def _resource_paths(program: Program) -> Callable[[str], tuple[str, ...]]:
+    """Resolves an API resource ID to its path parts under the root (refusing anything but a tree)."""
+    roots = {api["rootResourceId"] for api in program.of_type("aws:apigateway/restApi:RestApi")}
     resources = {r.id: r for r in program.of_type("aws:apigateway/resource:Resource")}
 
     def path_of(resource_id: str, seen: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -104,18 +103,28 @@ def declared_api(program: Program) -> RestApiSpec:
         resource = resources[resource_id]
         return (*path_of(resource["parentId"], (*seen, resource_id)), resource["pathPart"])
 
-    validator_names = {}
-    validators = []
-    for v in program.of_type("aws:apigateway/requestValidator:RequestValidator"):
-        validator_names[v.id] = v["name"]
-        validators.append(
+    return path_of
+
+
+def _declared_validators(program: Program) -> list[tuple[str, ValidatorSpec]]:
+    """``(physical ID, spec)`` of every request validator."""
+    return [
+        (
+            v.id,
             ValidatorSpec(
                 label=v.name,
                 name=v["name"],
                 validate_body=bool(v.get("validateRequestBody")),
                 validate_parameters=bool(v.get("validateRequestParameters")),
-            )
+            ),
         )
+        for v in program.of_type("aws:apigateway/requestValidator:RequestValidator")
+    ]
+
+
+def _declared_methods(program: Program, validator_names: Mapping[str, str]) -> list[MethodSpec]:
+    """Every method with its path and integration."""
+    path_of = _resource_paths(program)
     integrations = {
         (i["resourceId"], i["httpMethod"]): i for i in program.of_type("aws:apigateway/integration:Integration")
     }
@@ -137,12 +146,18 @@ def declared_api(program: Program) -> RestApiSpec:
                 validator=validator_names.get(m.get("requestValidatorId", "")),
             )
         )
+    return methods
+
+
+def declared_api(program: Program) -> RestApiSpec:
+    """The program's REST API, read back from what it declared, as the spec it was built from."""
+    validators = _declared_validators(program)
     return RestApiSpec(
         models=[
             ModelSpec(label=m.name, name=m["name"], content_type=m.get("contentType", ""), schema=m["schema"])
             for m in program.of_type("aws:apigateway/model:Model")
         ],
-        validators=validators,
+        validators=[spec for _, spec in validators],
         gateway_responses=[
             GatewayResponseSpec(
                 response_type=r["responseType"],
@@ -152,8 +167,14 @@ def declared_api(program: Program) -> RestApiSpec:
             )
             for r in program.of_type("aws:apigateway/response:Response")
         ],
-        methods=methods,
+        methods=_declared_methods(program, {vid: spec.name for vid, spec in validators}),
     )
+
+
+def api_url_outputs(program: Program) -> list[str]:
+    """The program's outputs whose value is the invoke URL of a declared API stage (the sandbox serves it locally)."""
+    invoke_urls = {stage.get("invokeUrl") for stage in program.of_type("aws:apigateway/stage:Stage")}
+    return [name for name, value in program.outputs.items() if value in invoke_urls]
 
 
 def routes_of(spec: RestApiSpec) -> list[Route]:
@@ -249,7 +270,22 @@ class ApiServer:
         path = split.path.rstrip("/") or "/"
         if self.stage and path.startswith(f"/{self.stage}/"):
             path = path[len(self.stage) + 1 :]
-        request = RequestContext(
+        request = self._request_context(method, path, headers, client_ip)
+        route_match = next(((r, m) for r in self.routes if r.method == method and (m := r.pattern.match(path))), None)
+        if route_match is None:
+            # API Gateway's answer to any method or path it does not have.
+            return self._gateway_error(_NO_ROUTE, request)
+        route, match = route_match
+        request = replace(request, resource_path=route.path)
+        refusal = self._authorize(route, headers, request) or self._validate_body(route, path, headers, body, request)
+        if refusal is not None:
+            return refusal
+        event = self._proxy_event(route, match.groupdict(), split, headers, body, request)
+        return self._integrate(route, path, event, request)
+
+    def _request_context(self, method: str, path: str, headers: dict[str, str], client_ip: str) -> RequestContext:
+        """What API Gateway knows of a request before routing it."""
+        return RequestContext(
             request_id=str(uuid.uuid4()),
             api_id=self.api_id,
             account_id=self.account_id,
@@ -260,29 +296,30 @@ class ApiServer:
             source_ip=client_ip,
             user_agent=headers.get("user-agent", ""),
         )
-        route_match = next(((r, m) for r in self.routes if r.method == method and (m := r.pattern.match(path))), None)
-        if route_match is None:
-            # API Gateway's answer to any method or path it does not have.
-            return self._gateway_error(_NO_ROUTE, request)
-        route, match = route_match
-        request = replace(request, resource_path=route.path)
-        refusal = self._authorize(route, headers, request)
-        if refusal is not None:
-            return refusal
-        if route.validate_body:
-            validator = route.validator_for(headers.get("content-type", ""))
-            problem = body_problem(validator, body) if validator is not None else None
-            if problem is not None:
-                log.warning(
-                    "%s %s refused (400 BAD_REQUEST_BODY, requestId %s): %s",
-                    method,
-                    path,
-                    request.request_id,
-                    problem[:_LOGGED_DETAIL],
-                )
-                refused = GatewayError("BAD_REQUEST_BODY", "Invalid request body", validation_error=problem)
-                return self._gateway_error(refused, request)
-        event = self._proxy_event(route, match.groupdict(), split, headers, body, request)
+
+    def _validate_body(
+        self, route: Route, path: str, headers: dict[str, str], body: bytes, request: RequestContext
+    ) -> Answer | None:
+        """The 400 BAD_REQUEST_BODY answer when the route's validator refuses the body, else ``None``."""
+        if not route.validate_body:
+            return None
+        validator = route.validator_for(headers.get("content-type", ""))
+        problem = body_problem(validator, body) if validator is not None else None
+        if problem is None:
+            return None
+        log.warning(
+            "%s %s refused (400 BAD_REQUEST_BODY, requestId %s): %s",
+            request.http_method,
+            path,
+            request.request_id,
+            problem[:_LOGGED_DETAIL],
+        )
+        refused = GatewayError("BAD_REQUEST_BODY", "Invalid request body", validation_error=problem)
+        return self._gateway_error(refused, request)
+
+    def _integrate(self, route: Route, path: str, event: dict[str, Any], request: RequestContext) -> Answer:
+        """Invoke the route's function with the proxy event and answer as API Gateway does."""
+        method = request.http_method
         size = len(json.dumps(event).encode())
         if size > LAMBDA_SYNC_PAYLOAD_BYTES:
             # Lambda refuses the invocation itself; API Gateway's execution log says why, the client

@@ -146,7 +146,6 @@ class Dispatcher:
         self.target_faults: dict[str, Callable[[dict[str, Any]], None]] = {}
         #: Test seam: callable(entry) -> error code or None, consulted for every PutEvents entry.
         self.put_events_fault: Callable[[dict[str, Any]], str | None] | None = None
-        self.stats: dict[str, int] = {"delivered": 0, "retried": 0, "dead_lettered": 0, "function_errors": 0}
         self._original_send: Any = None
         self._original_put_events: Any = None
 
@@ -237,10 +236,6 @@ class Dispatcher:
             self._pending -= 1
             self._cond.notify_all()
 
-    def _count(self, outcome: str) -> None:
-        with self._cond:
-            self.stats[outcome] += 1
-
     @property
     def pending(self) -> int:
         """Deliveries and invocations not finished yet (retries included)."""
@@ -270,12 +265,10 @@ class Dispatcher:
                     raise
                 except Exception as unexpected:  # whatever else goes wrong is a failed delivery too
                     raise DeliveryError("InternalFailure", str(unexpected)) from unexpected
-                self._count("delivered")
                 return
             except DeliveryError as error:
                 age = (time.monotonic() - delivery.first_attempt) / max(self.delay_scale, 1e-9)
                 if attempt < max_retries and age < max_age:
-                    self._count("retried")
                     wait = FIRST_RETRY_SECONDS * (2**attempt) * self.delay_scale
                     log.info("retrying %s for rule %s (%s)", delivery.target["Arn"], delivery.rule_name, error)
                     with self._cond:
@@ -300,7 +293,8 @@ class Dispatcher:
             # Lambda accepted the asynchronous invocation: EventBridge's part is done.
             with self._cond:
                 self._pending += 1
-            self._workers.submit(lambda: self._invoke_async(arn, delivery.event, 0))
+            accepted = time.monotonic()
+            self._workers.submit(lambda: self._invoke_async(arn, delivery.event, 0, accepted))
         elif service == "states":
             backend = stepfunctions_parser_backends[self.account_id][self.region]
             try:
@@ -312,7 +306,6 @@ class Dispatcher:
 
     def _dead_letter(self, delivery: Delivery, code: str, message: str) -> None:
         dlq = (delivery.target.get("DeadLetterConfig") or {}).get("Arn")
-        self._count("dead_lettered")
         if not dlq:
             log.error("event %s for %s dropped after retries: no dead-letter queue", delivery.event["id"], code)
             return
@@ -341,41 +334,56 @@ class Dispatcher:
     def invoke_async(self, arn: str, event: Any) -> None:
         """Queue an asynchronous invocation (``Invoke`` with ``InvocationType=Event``).
 
-        The function's asynchronous retries and on-failure destination apply, as for a rule target.
+        The function's asynchronous retries, maximum event age and on-failure destination apply,
+        as for a rule target.
         """
         with self._cond:
             self._pending += 1
-        self._workers.submit(lambda: self._invoke_async(arn, event, 0))
+        received = time.monotonic()
+        self._workers.submit(lambda: self._invoke_async(arn, event, 0, received))
 
-    def _invoke_async(self, arn: str, event: Any, attempt: int) -> None:
+    def _invoke_async(
+        self, arn: str, event: Any, attempt: int, received: float, last_error: Exception | None = None
+    ) -> None:
         try:
             fn = self.functions.functions[arn]
+            age = (time.monotonic() - received) / max(self.delay_scale, 1e-9)
+            if last_error is not None and age > fn.async_max_age_seconds:
+                # Lambda discards an event older than MaximumEventAgeInSeconds instead of retrying it.
+                self._on_failure(fn.name, fn.arn, fn.on_failure_arn, event, last_error, attempt, "EventAgeExceeded")
+                return
             try:
                 self.functions.invoke(arn, event)
                 return
             except Exception as error:
-                self._count("function_errors")
                 if attempt < fn.async_retries:
                     log.warning("%s failed (%s); Lambda retries it", fn.name, error)
                     with self._cond:
                         self._pending += 1
                     wait = LAMBDA_RETRY_SECONDS * (attempt + 1) * self.delay_scale
-                    self._workers.submit(lambda: self._invoke_async(arn, event, attempt + 1), wait)
+                    failed = error
+                    self._workers.submit(lambda: self._invoke_async(arn, event, attempt + 1, received, failed), wait)
                     return
-                self._on_failure(fn.name, fn.arn, fn.on_failure_arn, event, error, attempt + 1)
+                self._on_failure(fn.name, fn.arn, fn.on_failure_arn, event, error, attempt + 1, "RetriesExhausted")
         except Exception:
             log.exception("sandbox invocation failed")
         finally:
             self._done()
 
     def _on_failure(
-        self, name: str, arn: str, destination: str | None, event: Any, error: Exception, count: int
+        self, name: str, arn: str, destination: str | None, event: Any, error: Exception, count: int, condition: str
     ) -> None:
         # An event from a rule is a dict; a payload of ``Invoke`` (Event) may be any JSON value.
         envelope: dict[str, Any] = event if isinstance(event, dict) else {}
         detail: dict[str, Any] = envelope["detail"] if isinstance(envelope.get("detail"), dict) else {}
         if destination is None:
-            log.error("%s failed %d times; no on-failure destination: event %s lost", name, count, envelope.get("id"))
+            log.error(
+                "%s failed %d times (%s); no on-failure destination: event %s lost",
+                name,
+                count,
+                condition,
+                envelope.get("id"),
+            )
             return
         record = {
             "version": "1.0",
@@ -383,7 +391,7 @@ class Dispatcher:
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
                 "functionArn": f"{arn}:$LATEST",
-                "condition": "RetriesExhausted",
+                "condition": condition,
                 "approximateInvokeCount": count,
             },
             "requestPayload": event,
@@ -395,8 +403,7 @@ class Dispatcher:
             },
         }
         self._send_to_queue(destination, json.dumps(record, default=str), {})
-        self._count("dead_lettered")
         self.on_trace(
             f"{envelope.get('detail-type', 'Invoke')} (order {detail.get('id', '?')}) "
-            f"-> on-failure destination of {name} after {count} attempts: {error}"
+            f"-> on-failure destination of {name} after {count} attempts ({condition}): {error}"
         )

@@ -2,21 +2,31 @@
 
 Each creation is the AWS API call the provider would make (through boto3, against the local
 endpoint), so ``aws --endpoint-url`` sees the same tables, buses, rules, targets, queues, topics,
-log groups and state machine a deployed stack has.
+log groups and state machine a deployed stack has. :data:`CREATORS` holds one creator per
+resource type, in creation order; :data:`NOT_DEPLOYED` names every other type the program
+declares with the reason the endpoint needs nothing for it. A declared type in neither is listed
+loudly (a WARNING naming the types and counts) rather than skipped in silence.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
+import pulumi
 from botocore.client import BaseClient
 
-from components.lambda_function import HANDLERS_DIR
 from sandbox.program import DeclaredResource, Program
+
+log = logging.getLogger("sandbox.deploy")
 
 
 def client(service: str, endpoint_url: str, region: str) -> BaseClient:
@@ -31,7 +41,266 @@ def client(service: str, endpoint_url: str, region: str) -> BaseClient:
     )
 
 
-def _target_request(target: DeclaredResource) -> dict[str, Any]:
+class NotEmulatedError(ValueError):
+    """The program declares something the sandbox cannot reproduce faithfully: refused, not approximated."""
+
+
+@dataclass
+class Deployment:
+    """One deploy in progress: the endpoint's clients and what earlier creators learned."""
+
+    program: Program
+    endpoint_url: str
+    _clients: dict[str, Any] = field(default_factory=dict)
+    #: Declared queue URL (the provider's) -> the endpoint's URL for the same queue.
+    queue_urls: dict[str, str] = field(default_factory=dict)
+
+    def aws(self, service: str) -> Any:
+        """The endpoint's client for ``service`` (one per deploy)."""
+        if service not in self._clients:
+            self._clients[service] = client(service, self.endpoint_url, self.program.region)
+        return self._clients[service]
+
+
+# --- SQS and SNS ------------------------------------------------------------------------------
+def _queue(d: Deployment, queue: DeclaredResource) -> None:
+    attributes = {"SqsManagedSseEnabled": str(bool(queue.get("sqsManagedSseEnabled"))).lower()}
+    if queue.get("messageRetentionSeconds"):
+        attributes["MessageRetentionPeriod"] = str(int(queue["messageRetentionSeconds"]))
+    url = d.aws("sqs").create_queue(QueueName=queue["name"], Attributes=attributes)["QueueUrl"]
+    d.queue_urls[queue["url"]] = url
+
+
+def _queue_policy(d: Deployment, policy: DeclaredResource) -> None:
+    d.aws("sqs").set_queue_attributes(
+        QueueUrl=d.queue_urls[policy["queueUrl"]], Attributes={"Policy": policy["policy"]}
+    )
+
+
+def _topic(d: Deployment, topic: DeclaredResource) -> None:
+    attributes = {"KmsMasterKeyId": topic["kmsMasterKeyId"]} if topic.get("kmsMasterKeyId") else {}
+    d.aws("sns").create_topic(Name=topic["name"], Attributes=attributes)
+
+
+def _topic_policy(d: Deployment, policy: DeclaredResource) -> None:
+    d.aws("sns").set_topic_attributes(TopicArn=policy["arn"], AttributeName="Policy", AttributeValue=policy["policy"])
+
+
+def _subscription(d: Deployment, subscription: DeclaredResource) -> None:
+    d.aws("sns").subscribe(
+        TopicArn=subscription["topic"], Protocol=subscription["protocol"], Endpoint=subscription["endpoint"]
+    )
+
+
+# --- CloudWatch Logs --------------------------------------------------------------------------
+def _log_group(d: Deployment, group: DeclaredResource) -> None:
+    d.aws("logs").create_log_group(logGroupName=group["name"])
+    if group.get("retentionInDays"):
+        d.aws("logs").put_retention_policy(logGroupName=group["name"], retentionInDays=int(group["retentionInDays"]))
+
+
+def _log_resource_policy(d: Deployment, policy: DeclaredResource) -> None:
+    scope = (
+        {"resourceArn": policy["resourceArn"]} if policy.get("resourceArn") else {"policyName": policy["policyName"]}
+    )
+    d.aws("logs").put_resource_policy(policyDocument=policy["policyDocument"], **scope)
+
+
+# --- DynamoDB ---------------------------------------------------------------------------------
+#: Table properties :func:`table_request` turns into the CreateTable call.
+TABLE_PROPERTIES = frozenset(
+    {
+        "name",
+        "arn",
+        "attributes",
+        "hashKey",
+        "rangeKey",
+        "globalSecondaryIndexes",
+        "billingMode",
+        "serverSideEncryption",
+        "deletionProtectionEnabled",
+        "pointInTimeRecovery",
+    }
+)
+#: Table properties that change nothing the endpoint shows or does.
+TABLE_PROPERTIES_WITHOUT_EFFECT = frozenset({"tags", "tagsAll"})
+
+
+def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key:
+        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return schema
+
+
+def _index_request(index: dict[str, Any]) -> dict[str, Any]:
+    projection: dict[str, Any] = {"ProjectionType": index.get("projectionType", "ALL")}
+    if index.get("nonKeyAttributes"):
+        projection["NonKeyAttributes"] = list(index["nonKeyAttributes"])
+    return {
+        "IndexName": index["name"],
+        "KeySchema": _key_schema(index["hashKey"], index.get("rangeKey")),
+        "Projection": projection,
+    }
+
+
+def table_request(table: dict[str, Any]) -> dict[str, Any]:
+    """The CreateTable request for a declared table (its resolved state), every key and index included.
+
+    Refuses (:class:`NotEmulatedError`) a property it would otherwise drop, and, as DynamoDB does,
+    attribute definitions that are not exactly the attributes the keys and indexes use
+    ("Number of attributes in KeySchema does not exactly match number of attributes defined in
+    AttributeDefinitions").
+    """
+    unknown = set(table) - TABLE_PROPERTIES - TABLE_PROPERTIES_WITHOUT_EFFECT
+    if unknown:
+        raise NotEmulatedError(f"table {table.get('name')}: the sandbox does not emulate {sorted(unknown)}")
+    indexes = [_index_request(i) for i in table.get("globalSecondaryIndexes") or []]
+    key_schema = _key_schema(table["hashKey"], table.get("rangeKey"))
+    used = {k["AttributeName"] for k in key_schema} | {
+        k["AttributeName"] for index in indexes for k in index["KeySchema"]
+    }
+    defined = {a["name"] for a in table["attributes"]}
+    if used != defined:
+        raise NotEmulatedError(
+            f"table {table.get('name')}: DynamoDB refuses attribute definitions {sorted(defined)} "
+            f"for keys and indexes on {sorted(used)}"
+        )
+    request: dict[str, Any] = {
+        "TableName": table["name"],
+        "AttributeDefinitions": [{"AttributeName": a["name"], "AttributeType": a["type"]} for a in table["attributes"]],
+        "KeySchema": key_schema,
+        "BillingMode": table.get("billingMode", "PAY_PER_REQUEST"),
+        "SSESpecification": {"Enabled": bool((table.get("serverSideEncryption") or {}).get("enabled"))},
+        "DeletionProtectionEnabled": bool(table.get("deletionProtectionEnabled")),
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    return request
+
+
+def _table(d: Deployment, table: DeclaredResource) -> None:
+    d.aws("dynamodb").create_table(**table_request(table.state))
+    if (table.get("pointInTimeRecovery") or {}).get("enabled"):
+        d.aws("dynamodb").update_continuous_backups(
+            TableName=table["name"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+
+
+# --- IAM and Step Functions -------------------------------------------------------------------
+def _role(d: Deployment, role: DeclaredResource) -> None:
+    d.aws("iam").create_role(RoleName=role["name"], AssumeRolePolicyDocument=role["assumeRolePolicy"])
+
+
+def _role_policy(d: Deployment, policy: DeclaredResource) -> None:
+    roles_by_id = {r.id: r["name"] for r in d.program.of_type("aws:iam/role:Role")}
+    d.aws("iam").put_role_policy(
+        RoleName=roles_by_id.get(policy["role"], policy["role"]),
+        PolicyName=policy.name,
+        PolicyDocument=policy["policy"],
+    )
+
+
+def _state_machine(d: Deployment, machine: DeclaredResource) -> None:
+    logging_config = machine.get("loggingConfiguration") or {}
+    destination = logging_config.get("logDestination")
+    d.aws("stepfunctions").create_state_machine(
+        name=machine["name"],
+        definition=machine["definition"],
+        roleArn=machine["roleArn"],
+        type=machine.get("type", "STANDARD"),
+        loggingConfiguration={
+            "level": logging_config.get("level", "OFF"),
+            "includeExecutionData": bool(logging_config.get("includeExecutionData")),
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": destination}}] if destination else [],
+        },
+        tracingConfiguration={"enabled": bool((machine.get("tracingConfiguration") or {}).get("enabled"))},
+    )
+
+
+# --- Lambda -----------------------------------------------------------------------------------
+def archive_zip(archive: Any) -> bytes:
+    """The zip of a declared ``pulumi.AssetArchive``: exactly its files, under their archive names.
+
+    The program's ``code`` input reaches the mocks as the archive object itself; file and string
+    assets are read as the CLI would read them. Any other asset or archive kind is refused.
+    """
+    if not isinstance(archive, pulumi.AssetArchive):
+        raise NotEmulatedError(f"the sandbox reads function code from an AssetArchive, got {type(archive).__name__}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for name, asset in sorted(archive.assets.items()):
+            if isinstance(asset, pulumi.FileAsset):
+                zipped.write(Path(asset.path), name)
+            elif isinstance(asset, pulumi.StringAsset):
+                zipped.writestr(name, asset.text)
+            else:
+                raise NotEmulatedError(f"archive member {name}: the sandbox does not read {type(asset).__name__}")
+    return buffer.getvalue()
+
+
+def _function(d: Deployment, fn: DeclaredResource) -> None:
+    # The code is listed, not run here: the sandbox runs the same files in-process.
+    d.aws("lambda").create_function(
+        FunctionName=fn["name"],
+        Runtime=fn["runtime"],
+        Role=fn["role"],
+        Handler=fn["handler"],
+        Code={"ZipFile": archive_zip(fn["code"])},
+        Description=fn.get("description", ""),
+        Timeout=int(fn.get("timeout", 3)),
+        MemorySize=int(fn.get("memorySize", 128)),
+        Architectures=list(fn.get("architectures") or ["x86_64"]),
+        Environment={"Variables": dict((fn.get("environment") or {}).get("variables") or {})},
+        TracingConfig={"Mode": (fn.get("tracingConfig") or {}).get("mode", "PassThrough")},
+    )
+
+
+def _permission(d: Deployment, permission: DeclaredResource) -> None:
+    d.aws("lambda").add_permission(
+        FunctionName=permission["function"],
+        StatementId=permission.name,
+        Action=permission["action"],
+        Principal=permission["principal"],
+        SourceArn=permission["sourceArn"],
+    )
+
+
+def _event_invoke_config(d: Deployment, config: DeclaredResource) -> None:
+    on_failure = ((config.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
+    d.aws("lambda").put_function_event_invoke_config(
+        FunctionName=config["functionName"],
+        MaximumRetryAttempts=int(config["maximumRetryAttempts"]),
+        MaximumEventAgeInSeconds=int(config["maximumEventAgeInSeconds"]),
+        DestinationConfig={"OnFailure": {"Destination": on_failure}} if on_failure else {},
+    )
+
+
+# --- EventBridge ------------------------------------------------------------------------------
+def _bus(d: Deployment, bus: DeclaredResource) -> None:
+    d.aws("events").create_event_bus(Name=bus["name"])
+
+
+def _archive(d: Deployment, archive: DeclaredResource) -> None:
+    d.aws("events").create_archive(
+        ArchiveName=archive["name"],
+        EventSourceArn=archive["eventSourceArn"],
+        RetentionDays=int(archive.get("retentionDays", 0)),
+    )
+
+
+def _rule(d: Deployment, rule: DeclaredResource) -> None:
+    d.aws("events").put_rule(
+        Name=rule["name"],
+        EventBusName=rule["eventBusName"],
+        EventPattern=rule["eventPattern"],
+        Description=rule.get("description", ""),
+        State="ENABLED",
+    )
+
+
+def target_request(target: DeclaredResource) -> dict[str, Any]:
+    """The PutTargets entry of a declared rule target."""
     request: dict[str, Any] = {"Id": target["targetId"], "Arn": target["arn"]}
     if target.get("roleArn"):
         request["RoleArn"] = target["roleArn"]
@@ -47,153 +316,100 @@ def _target_request(target: DeclaredResource) -> dict[str, Any]:
     return request
 
 
-def _handlers_zip() -> bytes:
-    """The ``handlers`` package as the program ships it (what ``lambda get-function`` returns)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(HANDLERS_DIR.iterdir()):
-            if path.suffix in (".py", ".json"):
-                archive.write(path, f"handlers/{path.name}")
-    return buffer.getvalue()
+def _target(d: Deployment, target: DeclaredResource) -> None:
+    response = d.aws("events").put_targets(
+        Rule=target["rule"], EventBusName=target["eventBusName"], Targets=[target_request(target)]
+    )
+    if response.get("FailedEntryCount"):
+        raise RuntimeError(f"could not create target {target.name}: {json.dumps(response['FailedEntries'])}")
+
+
+Creator = Callable[[Deployment, DeclaredResource], None]
+
+#: One creator per emulated resource type, in the order they are created (what refers to
+#: something comes after it: policies after queues and topics, targets after rules and functions).
+CREATORS: dict[str, Creator] = {
+    "aws:sqs/queue:Queue": _queue,
+    "aws:sqs/queuePolicy:QueuePolicy": _queue_policy,
+    "aws:sns/topic:Topic": _topic,
+    "aws:sns/topicPolicy:TopicPolicy": _topic_policy,
+    "aws:sns/topicSubscription:TopicSubscription": _subscription,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": _log_resource_policy,
+    "aws:dynamodb/table:Table": _table,
+    "aws:iam/role:Role": _role,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:sfn/stateMachine:StateMachine": _state_machine,
+    "aws:lambda/function:Function": _function,
+    "aws:lambda/permission:Permission": _permission,
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": _event_invoke_config,
+    "aws:cloudwatch/eventBus:EventBus": _bus,
+    "aws:cloudwatch/eventArchive:EventArchive": _archive,
+    "aws:cloudwatch/eventRule:EventRule": _rule,
+    "aws:cloudwatch/eventTarget:EventTarget": _target,
+}
+
+_SERVED_BY_API = "served elsewhere: sandbox/api.py serves the REST API from these declarations"
+#: Every other type the program may declare, with why the endpoint needs nothing for it.
+NOT_DEPLOYED: dict[str, str] = {
+    **{
+        f"aws:apigateway/{kind}": _SERVED_BY_API
+        for kind in (
+            "restApi:RestApi",
+            "resource:Resource",
+            "method:Method",
+            "integration:Integration",
+            "response:Response",
+            "model:Model",
+            "requestValidator:RequestValidator",
+            "deployment:Deployment",
+            "stage:Stage",
+            "methodSettings:MethodSettings",
+            "apiKey:ApiKey",
+            "usagePlan:UsagePlan",
+            "usagePlanKey:UsagePlanKey",
+        )
+    },
+    "aws:apigateway/account:Account": "not emulated, on purpose: an account-wide setting; the local API logs itself",
+    "aws:kms/key:Key": "not emulated, on purpose: moto keeps a topic's key ID without encrypting with it",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "not emulated, on purpose: the sandbox emits no CloudWatch metrics",
+    "aws:cloudwatch/dashboard:Dashboard": "not emulated, on purpose: a console view, nothing runs from it",
+    #: ``{project}`` stands for the project's name, the dynamic resource's module.
+    "pulumi-python:dynamic/{project}:BusDrain": "not emulated, on purpose: it acts on destroy; the sandbox has none",
+}
+
+
+def _is_component(type_: str, program: Program) -> bool:
+    """Component resources only group children; they declare nothing to AWS."""
+    return type_.startswith(f"{program.project}:components:") or type_ == "pulumi:pulumi:Stack"
+
+
+def not_deployed_reason(type_: str, program: Program) -> str | None:
+    """Why the endpoint needs nothing for a declared type (``None``: it is created, or unknown)."""
+    if _is_component(type_, program):
+        return "a component: it only groups its children"
+    reasons = {key.format(project=program.project): why for key, why in NOT_DEPLOYED.items()}
+    return reasons.get(type_)
+
+
+def unhandled_types(program: Program) -> Counter[str]:
+    """Declared resource types the sandbox neither creates nor lists as needing nothing, with counts."""
+    return Counter(
+        r.type for r in program.resources if r.type not in CREATORS and not_deployed_reason(r.type, program) is None
+    )
 
 
 def deploy(program: Program, endpoint_url: str) -> None:
-    """Create every resource of ``program`` the sandbox emulates on the endpoint."""
-    region = program.region
+    """Create every resource of ``program`` the sandbox emulates on the endpoint.
 
-    def aws(service: str) -> Any:
-        return client(service, endpoint_url, region)
-
-    sqs, sns, logs, events = aws("sqs"), aws("sns"), aws("logs"), aws("events")
-    dynamodb, sfn, iam = aws("dynamodb"), aws("stepfunctions"), aws("iam")
-
-    queue_urls: dict[str, str] = {}
-    for queue in program.of_type("aws:sqs/queue:Queue"):
-        attributes = {"SqsManagedSseEnabled": str(bool(queue.get("sqsManagedSseEnabled"))).lower()}
-        if queue.get("messageRetentionSeconds"):
-            attributes["MessageRetentionPeriod"] = str(int(queue["messageRetentionSeconds"]))
-        url = sqs.create_queue(QueueName=queue["name"], Attributes=attributes)["QueueUrl"]
-        queue_urls[queue["url"]] = url
-    for policy in program.of_type("aws:sqs/queuePolicy:QueuePolicy"):
-        sqs.set_queue_attributes(QueueUrl=queue_urls[policy["queueUrl"]], Attributes={"Policy": policy["policy"]})
-
-    for topic in program.of_type("aws:sns/topic:Topic"):
-        attributes = {"KmsMasterKeyId": topic["kmsMasterKeyId"]} if topic.get("kmsMasterKeyId") else {}
-        sns.create_topic(Name=topic["name"], Attributes=attributes)
-    for subscription in program.of_type("aws:sns/topicSubscription:TopicSubscription"):
-        sns.subscribe(
-            TopicArn=subscription["topic"], Protocol=subscription["protocol"], Endpoint=subscription["endpoint"]
-        )
-
-    for group in program.of_type("aws:cloudwatch/logGroup:LogGroup"):
-        logs.create_log_group(logGroupName=group["name"])
-        if group.get("retentionInDays"):
-            logs.put_retention_policy(logGroupName=group["name"], retentionInDays=int(group["retentionInDays"]))
-    for policy in program.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy"):
-        scope = (
-            {"resourceArn": policy["resourceArn"]}
-            if policy.get("resourceArn")
-            else {"policyName": policy["policyName"]}
-        )
-        logs.put_resource_policy(policyDocument=policy["policyDocument"], **scope)
-
-    for table in program.of_type("aws:dynamodb/table:Table"):
-        dynamodb.create_table(
-            TableName=table["name"],
-            AttributeDefinitions=[
-                {"AttributeName": a["name"], "AttributeType": a["type"]} for a in table["attributes"]
-            ],
-            KeySchema=[{"AttributeName": table["hashKey"], "KeyType": "HASH"}],
-            BillingMode=table.get("billingMode", "PAY_PER_REQUEST"),
-            SSESpecification={"Enabled": bool((table.get("serverSideEncryption") or {}).get("enabled"))},
-            DeletionProtectionEnabled=bool(table.get("deletionProtectionEnabled")),
-        )
-        if (table.get("pointInTimeRecovery") or {}).get("enabled"):
-            dynamodb.update_continuous_backups(
-                TableName=table["name"],
-                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
-            )
-
-    for role in program.of_type("aws:iam/role:Role"):
-        iam.create_role(RoleName=role["name"], AssumeRolePolicyDocument=role["assumeRolePolicy"])
-    roles_by_id = {r.id: r["name"] for r in program.of_type("aws:iam/role:Role")}
-    for policy in program.of_type("aws:iam/rolePolicy:RolePolicy"):
-        iam.put_role_policy(
-            RoleName=roles_by_id.get(policy["role"], policy["role"]),
-            PolicyName=policy.name,
-            PolicyDocument=policy["policy"],
-        )
-
-    for machine in program.of_type("aws:sfn/stateMachine:StateMachine"):
-        logging_config = machine.get("loggingConfiguration") or {}
-        sfn.create_state_machine(
-            name=machine["name"],
-            definition=machine["definition"],
-            roleArn=machine["roleArn"],
-            type=machine.get("type", "STANDARD"),
-            loggingConfiguration={
-                "level": logging_config.get("level", "OFF"),
-                "includeExecutionData": bool(logging_config.get("includeExecutionData")),
-                "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": logging_config["logDestination"]}}]
-                if logging_config.get("logDestination")
-                else [],
-            },
-            tracingConfiguration={"enabled": bool((machine.get("tracingConfiguration") or {}).get("enabled"))},
-        )
-
-    lambda_ = aws("lambda")
-    code = _handlers_zip()
-    for fn in program.of_type("aws:lambda/function:Function"):
-        # The code is listed, not run here: the sandbox runs the same files in-process.
-        lambda_.create_function(
-            FunctionName=fn["name"],
-            Runtime=fn["runtime"],
-            Role=fn["role"],
-            Handler=fn["handler"],
-            Code={"ZipFile": code},
-            Description=fn.get("description", ""),
-            Timeout=int(fn.get("timeout", 3)),
-            MemorySize=int(fn.get("memorySize", 128)),
-            Architectures=list(fn.get("architectures") or ["x86_64"]),
-            Environment={"Variables": dict((fn.get("environment") or {}).get("variables") or {})},
-            TracingConfig={"Mode": (fn.get("tracingConfig") or {}).get("mode", "PassThrough")},
-        )
-    for permission in program.of_type("aws:lambda/permission:Permission"):
-        lambda_.add_permission(
-            FunctionName=permission["function"],
-            StatementId=permission.name,
-            Action=permission["action"],
-            Principal=permission["principal"],
-            SourceArn=permission["sourceArn"],
-        )
-    for config in program.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):
-        on_failure = ((config.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
-        lambda_.put_function_event_invoke_config(
-            FunctionName=config["functionName"],
-            MaximumRetryAttempts=int(config["maximumRetryAttempts"]),
-            MaximumEventAgeInSeconds=int(config["maximumEventAgeInSeconds"]),
-            DestinationConfig={"OnFailure": {"Destination": on_failure}} if on_failure else {},
-        )
-
-    for bus in program.of_type("aws:cloudwatch/eventBus:EventBus"):
-        events.create_event_bus(Name=bus["name"])
-    for archive in program.of_type("aws:cloudwatch/eventArchive:EventArchive"):
-        events.create_archive(
-            ArchiveName=archive["name"],
-            EventSourceArn=archive["eventSourceArn"],
-            RetentionDays=int(archive.get("retentionDays", 0)),
-        )
-    for rule in program.of_type("aws:cloudwatch/eventRule:EventRule"):
-        events.put_rule(
-            Name=rule["name"],
-            EventBusName=rule["eventBusName"],
-            EventPattern=rule["eventPattern"],
-            Description=rule.get("description", ""),
-            State="ENABLED",
-        )
-    for target in program.of_type("aws:cloudwatch/eventTarget:EventTarget"):
-        response = events.put_targets(
-            Rule=target["rule"], EventBusName=target["eventBusName"], Targets=[_target_request(target)]
-        )
-        if response.get("FailedEntryCount"):
-            raise RuntimeError(f"could not create target {target.name}: {json.dumps(response['FailedEntries'])}")
+    A declared type the sandbox does not know is logged at WARNING with its count: what it would
+    do on AWS does not happen here.
+    """
+    missing = unhandled_types(program)
+    if missing:
+        listed = ", ".join(f"{type_} x{count}" for type_, count in sorted(missing.items()))
+        log.warning("not emulated by the sandbox (nothing is created for them): %s", listed)
+    deployment = Deployment(program, endpoint_url)
+    for type_, create in CREATORS.items():
+        for resource in program.of_type(type_):
+            create(deployment, resource)

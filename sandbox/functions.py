@@ -29,6 +29,9 @@ _IMPORT_LOCK = threading.Lock()
 _GENERATIONS = itertools.count()
 #: Lambda's default for asynchronous invocations without an event invoke config.
 DEFAULT_ASYNC_RETRIES = 2
+#: Lambda's default maximum age of an asynchronous event: it "retains events in a queue for up to
+#: six hours" (AWS::Lambda::EventInvokeConfig).
+DEFAULT_ASYNC_MAX_AGE_SECONDS = 6 * 3600
 
 
 class LambdaContext:
@@ -64,6 +67,8 @@ class DeclaredFunction:
     #: ``Text`` or ``JSON``: the format of the lines Lambda itself writes (START, REPORT, errors).
     log_format: str = "Text"
     async_retries: int = DEFAULT_ASYNC_RETRIES
+    #: An asynchronous event older than this is not retried: it goes to the on-failure destination.
+    async_max_age_seconds: int = DEFAULT_ASYNC_MAX_AGE_SECONDS
     on_failure_arn: str | None = None
     #: Distinguishes loads of the same function by successive sandboxes of one process.
     generation: int = field(default_factory=lambda: next(_GENERATIONS))
@@ -89,6 +94,7 @@ def declared_functions(program: Program) -> dict[str, DeclaredFunction]:
     for cfg in program.of_type(INVOKE_CONFIG_TYPE):
         fn = by_name[cfg["functionName"]]
         fn.async_retries = int(cfg.get("maximumRetryAttempts", DEFAULT_ASYNC_RETRIES))
+        fn.async_max_age_seconds = int(cfg.get("maximumEventAgeInSeconds", DEFAULT_ASYNC_MAX_AGE_SECONDS))
         destination = ((cfg.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
         fn.on_failure_arn = destination
     return functions

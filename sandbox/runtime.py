@@ -19,14 +19,14 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from sandbox import logs as function_logs
 from sandbox import moto_speedups, shell
-from sandbox.api import ApiServer
+from sandbox.api import ApiServer, api_url_outputs
 from sandbox.delivery import Dispatcher
 from sandbox.deploy import client, deploy
 from sandbox.emulation import Emulation
 from sandbox.endpoint import EndpointServer
 from sandbox.functions import FunctionRuntime, logger_name
 from sandbox.ports import HOST, check_ports
-from sandbox.program import PROJECT_DIR, Program
+from sandbox.program import PROJECT_DIR, Program, email_config_keys
 
 log = logging.getLogger("sandbox")
 _ACTIVE_LOCK = threading.Lock()
@@ -139,7 +139,8 @@ class Sandbox:
         self._api_thread = threading.Thread(target=self._api.serve_forever, name="sandbox-api", daemon=True)
         self._api_thread.start()
 
-        self.outputs = {**self.program.outputs, "api_url": self.api_url}
+        # The outputs `pulumi stack output` shows, the API's URL pointing at the local API.
+        self.outputs = {**self.program.outputs, **dict.fromkeys(api_url_outputs(self.program), self.api_url)}
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "outputs.json").write_text(json.dumps(self.outputs, indent=2) + "\n")
         (self.state_dir / "outbox.jsonl").write_text("")
@@ -264,7 +265,7 @@ class Sandbox:
         ]
         entry = {
             "topic": arn,
-            "to": recipients or ["(no email subscription: set eda-demo:notificationEmail)"],
+            "to": recipients or [f"(no email subscription: set {' or '.join(email_config_keys())})"],
             "subject": subject,
             "message": message,
             "attributes": {k: v.get("Value", v.get("StringValue")) for k, v in (attributes or {}).items()},
@@ -298,7 +299,7 @@ class Sandbox:
         return running
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no delivery is pending and no execution runs (twice in a row)."""
+        """Wait until no delivery is pending and no execution runs (three looks in a row)."""
         deadline = time.monotonic() + timeout
         quiet = 0
         while time.monotonic() < deadline:

@@ -2,8 +2,10 @@
 
 ``evaluate`` runs ``__main__.py`` inside ``@pulumi.runtime.test`` and returns every resource
 with its inputs already resolved, so whole-graph tests on these fixtures assert on plain data.
-Tests that build components themselves and assert on Outputs are decorated with
-``@pulumi.runtime.test`` (``tests/program/test_program_components.py``).
+Tests that build components themselves (``tests/program/test_program_components.py``,
+``test_program_operations_components.py``) either are decorated with ``@pulumi.runtime.test`` and
+assert on Outputs, or build them through a decorated inner program run to completion (``_build``)
+and assert on the plain values it registered.
 """
 
 from __future__ import annotations

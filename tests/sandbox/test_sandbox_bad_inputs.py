@@ -1,13 +1,14 @@
-"""Bad requests through the local API: a 4xx with a JSON message, nothing written, nothing published."""
+"""Bad requests through the local API: a 4xx with a JSON message, and the function never invoked."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
+from sandbox_testkit import get_order, http, invocations_of
 
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import catch_all_events, executions, get_order, http, table_items
 
 BAD_BODIES = {
     "not JSON": "id=101&amount=100",
@@ -31,20 +32,27 @@ BAD_BODIES = {
 
 @pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
 @pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "application/json"])
-def test_a_bad_order_is_refused_and_leaves_no_trace(module_sandbox: Sandbox, body: str, content_type: str) -> None:
-    # GIVEN the running system
-    # WHEN a bad order is posted, with curl's form content type or as JSON
-    response = http("POST", f"{module_sandbox.api_url}/order", body, content_type)
+def test_a_bad_order_is_refused_before_the_function_runs(module_sandbox: Sandbox, body: str, content_type: str) -> None:
+    # GIVEN the running system, watching create-order's invocations
+    with invocations_of(module_sandbox, "handlers.create_order.handler") as invoked:
+        # WHEN a bad order is posted, with curl's form content type or as JSON
+        response = http("POST", f"{module_sandbox.api_url}/order", body, content_type)
     # THEN it is refused with a 4xx and a JSON message
     assert 400 <= response.status < 500, response
     assert isinstance(response.body, dict)
     assert response.body["error"], response.body
-    # AND nothing was written, published or started
-    assert module_sandbox.wait_idle(10)
-    assert table_items(module_sandbox) == []
-    assert catch_all_events(module_sandbox) == []
-    assert executions(module_sandbox) == []
-    assert module_sandbox.outbox == []
+    # AND the function never ran, so nothing can have been written, published or started
+    assert invoked == []
+
+
+def test_watching_invocations_sees_an_accepted_order(sandbox: Sandbox) -> None:
+    # GIVEN the running system, watched as the refusal test above watches it
+    with invocations_of(sandbox, "handlers.create_order.handler") as invoked:
+        # WHEN a good order is posted
+        response = http("POST", f"{sandbox.api_url}/order", '{"id": 101, "amount": 100}')
+    # THEN the same check sees the one invocation (so an empty one above means: not invoked)
+    assert response.status == 201
+    assert [json.loads(event["body"]) for event in invoked] == [{"id": 101, "amount": 100}]
 
 
 @pytest.mark.parametrize(("path", "status"), [("/order/abc", 400), ("/order/-1", 400), ("/order/999", 404)])
@@ -71,7 +79,7 @@ def test_routes_the_program_does_not_declare_are_not_served(module_sandbox: Sand
 def test_the_api_says_what_is_wrong_with_a_body(module_sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
     # GIVEN the API's request validator and its BAD_REQUEST_BODY gateway response
     # WHEN a body misses a field
-    with caplog.at_level(logging.WARNING, logger="module_sandbox.api"):
+    with caplog.at_level(logging.WARNING, logger="sandbox.api"):
         response = http("POST", f"{module_sandbox.api_url}/order", '{"id": 101}')
     # THEN the 400 is JSON naming the request (the validator's detail cannot be JSON-safe on AWS)
     assert response.status == 400

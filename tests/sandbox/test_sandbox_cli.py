@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from sandbox_testkit import http
+
 from sandbox.program import PROJECT_DIR
-from tests.sandbox.conftest import http
 
 
 def _start(*args: str) -> subprocess.Popen[str]:

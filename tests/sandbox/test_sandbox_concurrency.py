@@ -6,9 +6,10 @@ import random
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from sandbox_testkit import catch_all_events, dead_letters, executions, post_order, table_items
+
 from handlers import contract
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import catch_all_events, dead_letters, executions, post_order, table_items
 
 #: Three times the clients: every client posts several orders while others are in flight.
 ORDERS = 48

@@ -1,27 +1,35 @@
 """No drift: the sandbox follows the program's config and components, with no other edit.
 
-Three variants of the program, each started once and shared by the tests that read it: one
+Four variants of the program, each started once and shared by the tests that read it: one
 changed through config (threshold, workflow type, API key), one changed in the code (a pattern in
-the contract, a function's environment, IAM auth), and one whose notification rule is retargeted
-in the components.
+the contract, a function's environment, IAM auth), one whose notification rule is retargeted
+in the components, and one redeclaring what the sandbox once assumed (the table's keys and
+indexes, the functions' code archive, their maximum event age, the name of the API's URL output).
+Evaluation-only facts (the project's name) are checked on a copy of ``Pulumi.yaml``.
 """
 
 from __future__ import annotations
 
 import inspect
+import io
+import json
 import logging
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
+from moto.awslambda.models import lambda_backends
+from sandbox_testkit import Response, SandboxPool, catch_all_events, http
 
-from components import lambda_function
+from components import lambda_function, order_service
 from components.event_bus import EventBus
 from handlers import contract
-from sandbox.program import evaluate
+from sandbox.program import PROJECT_DIR, email_config_keys, evaluate, load_stack_config, project_name
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import Response, SandboxPool, catch_all_events, http
 
 SIGNED = {"authorization": "AWS4-HMAC-SHA256 Credential=x"}
 
@@ -78,6 +86,53 @@ def retargeted(sandbox_pool: SandboxPool) -> Sandbox:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(EventBus, "subscribe", retargeting_subscribe)
+        program = evaluate("dev")
+    return sandbox_pool.acquire(program)
+
+
+#: What the ``redeclared`` variant changes.
+VARIANT_MAX_EVENT_AGE = 100
+VARIANT_API_OUTPUT = "orders_endpoint"
+VARIANT_EXTRA_FILE = ("handlers/VARIANT.txt", "declared only in the variant")
+
+
+@pytest.fixture(scope="module")
+def redeclared(sandbox_pool: SandboxPool) -> Sandbox:
+    """The table with a range key and an index, an extra file in the code, a 100 s event age, the API URL renamed."""
+    original_table = order_service.aws.dynamodb.Table
+    original_invoke_config = lambda_function.aws.lambda_.FunctionEventInvokeConfig
+    original_archive = lambda_function.handlers_archive
+    original_export = pulumi.export
+
+    def table_with_range_key(name: str, **kwargs: Any) -> Any:
+        kwargs["range_key"] = "placed"
+        kwargs["attributes"] = [
+            *kwargs["attributes"],
+            order_service.aws.dynamodb.TableAttributeArgs(name="placed", type="S"),
+            order_service.aws.dynamodb.TableAttributeArgs(name="state", type="S"),
+        ]
+        kwargs["global_secondary_indexes"] = [
+            order_service.aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                name="by-state", hash_key="state", range_key="placed", projection_type="KEYS_ONLY"
+            )
+        ]
+        return original_table(name, **kwargs)
+
+    def invoke_config_with_max_age(name: str, **kwargs: Any) -> Any:
+        return original_invoke_config(name, **{**kwargs, "maximum_event_age_in_seconds": VARIANT_MAX_EVENT_AGE})
+
+    def archive_with_extra_file() -> pulumi.AssetArchive:
+        member, text = VARIANT_EXTRA_FILE
+        return pulumi.AssetArchive({**original_archive().assets, member: pulumi.StringAsset(text)})
+
+    def export_renamed(name: str, value: Any) -> None:
+        original_export(VARIANT_API_OUTPUT if name == "api_url" else name, value)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(order_service.aws.dynamodb, "Table", table_with_range_key)
+        patch.setattr(lambda_function.aws.lambda_, "FunctionEventInvokeConfig", invoke_config_with_max_age)
+        patch.setattr(lambda_function, "handlers_archive", archive_with_extra_file)
+        patch.setattr(pulumi, "export", export_renamed)
         program = evaluate("dev")
     return sandbox_pool.acquire(program)
 
@@ -175,3 +230,89 @@ def test_a_rule_retargeted_in_the_components_is_retargeted_in_the_sandbox(retarg
     assert _status(retargeted, 3, {}) == contract.ORDER_COMPLETED
     logged = Counter(e["detail-type"] for e in catch_all_events(retargeted) if e["detail"]["id"] == 3)
     assert logged == {contract.ORDER_CREATED: 1, contract.PAYMENT_SUCCEEDED: 1, contract.ORDER_COMPLETED: 2}
+
+
+# --- what the sandbox once assumed, redeclared ------------------------------------------------
+
+
+def test_the_table_is_created_with_every_key_and_index_the_program_declares(redeclared: Sandbox) -> None:
+    # GIVEN a variant whose orders table has a range key and a global secondary index
+    # WHEN the table is described through the endpoint
+    table = redeclared.client("dynamodb").describe_table(TableName=redeclared.outputs["orders_table_name"])["Table"]
+    # THEN it has the declared keys, attributes and index
+    assert table["KeySchema"] == [
+        {"AttributeName": "id", "KeyType": "HASH"},
+        {"AttributeName": "placed", "KeyType": "RANGE"},
+    ]
+    assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {
+        "id": "N",
+        "placed": "S",
+        "state": "S",
+    }
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert (index["IndexName"], index["Projection"]["ProjectionType"]) == ("by-state", "KEYS_ONLY")
+    assert index["KeySchema"] == [
+        {"AttributeName": "state", "KeyType": "HASH"},
+        {"AttributeName": "placed", "KeyType": "RANGE"},
+    ]
+
+
+def test_the_function_code_is_the_archive_the_program_declares(redeclared: Sandbox) -> None:
+    # GIVEN a variant whose code archive holds one more file than the handlers package
+    name = next(iter(redeclared.functions.functions.values())).name
+    # WHEN the function's code is read back from the endpoint's Lambda
+    code = lambda_backends[redeclared.program.account_id][redeclared.program.region].get_function(name).code_bytes
+    # THEN it holds that file, with the declared text
+    member, text = VARIANT_EXTRA_FILE
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        assert archive.read(member).decode() == text
+        assert "handlers/create_order.py" in archive.namelist()
+
+
+def test_an_async_event_older_than_the_declared_max_age_goes_to_the_failure_destination(
+    redeclared: Sandbox,
+) -> None:
+    # GIVEN a variant whose functions keep asynchronous events 100 s (Lambda retries after 60 s,
+    # then 120 s more), and update-order failing every time
+    fn = next(f for f in redeclared.functions.functions.values() if f.handler == "handlers.update_order.handler")
+    assert fn.async_max_age_seconds == VARIANT_MAX_EVENT_AGE
+    calls: list[Any] = []
+
+    def failing(event: dict[str, Any]) -> None:
+        calls.append(event)
+        raise RuntimeError("injected")
+
+    redeclared.functions.faults[fn.name] = failing
+    # WHEN it is invoked asynchronously through the endpoint
+    redeclared.client("lambda").invoke(
+        FunctionName=fn.name, InvocationType="Event", Payload=json.dumps({"detail": {"id": 77}})
+    )
+    assert redeclared.wait_idle(30)
+    # THEN the retry at 60 s runs, the one due at 180 s does not: the event is past its age
+    assert len(calls) == 2
+    queue_url = redeclared.client("sqs").get_queue_url(QueueName=fn.on_failure_arn.split(":")[-1])["QueueUrl"]
+    (message,) = redeclared.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "EventAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+
+
+def test_the_output_carrying_the_api_url_is_found_by_its_value(redeclared: Sandbox) -> None:
+    # GIVEN a variant exporting the stage's invoke URL under another name
+    # WHEN the sandbox writes its outputs
+    # THEN that output points at the local API, and no api_url output is made up
+    assert redeclared.outputs[VARIANT_API_OUTPUT] == redeclared.api_url
+    assert "api_url" not in redeclared.outputs
+
+
+def test_the_project_name_and_email_keys_come_from_pulumi_yaml(tmp_path: Path) -> None:
+    # GIVEN a copy of Pulumi.yaml naming the project otherwise
+    text = (PROJECT_DIR / "Pulumi.yaml").read_text()
+    (tmp_path / "Pulumi.yaml").write_text(text.replace("name: eda-demo", "name: shop", 1))
+    # WHEN its config and email keys are read
+    config = load_stack_config("dev", tmp_path)
+    # THEN they are in the project's namespace
+    assert project_name(tmp_path) == "shop"
+    assert config["shop:fraudThreshold"] == "500"
+    assert not any(key.startswith("eda-demo:") for key in config)
+    assert email_config_keys(tmp_path) == ["shop:notificationEmail", "shop:alarmEmail"]

@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from sandbox_testkit import SandboxPool, catch_all_events, dead_letters, get_order, post_order
 
 from handlers import contract, orders, validation
 from sandbox.functions import DeclaredFunction
 from sandbox.program import PROJECT_DIR, Program
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import SandboxPool, catch_all_events, dead_letters, get_order, post_order
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 

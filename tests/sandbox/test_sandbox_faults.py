@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
+
+from sandbox_testkit import catch_all_events, dead_letters, executions, get_order, post_order
 
 from handlers import contract
 from sandbox.delivery import DeliveryError
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import catch_all_events, dead_letters, executions, get_order, post_order
 
 
 def _function_named(sandbox: Sandbox, handler: str) -> str:
@@ -146,12 +148,21 @@ def test_a_transiently_unreachable_target_is_delivered_by_a_retry(sandbox: Sandb
 
 
 def test_every_accepted_order_is_final_or_findable_under_mixed_faults(sandbox: Sandbox) -> None:
-    # GIVEN update-order fails for every third invocation, forever for order ids ending in 7
+    # GIVEN update-order fails once for every third order (ids divisible by 3), a transient fault
+    # Lambda's asynchronous retry gets past, and forever for order ids ending in 7
     update_order = _function_named(sandbox, "handlers.update_order.handler")
+    attempts: Counter[int] = Counter()
+    lock = threading.Lock()
 
     def flaky(event: dict[str, Any]) -> None:
-        if event["detail"]["id"] % 10 == 7:
+        order_id = event["detail"]["id"]
+        with lock:
+            attempts[order_id] += 1
+            first = attempts[order_id] == 1
+        if order_id % 10 == 7:
             raise RuntimeError("injected: poison order")
+        if order_id % 3 == 0 and first:
+            raise RuntimeError("injected: transient failure")
 
     sandbox.functions.faults[update_order] = flaky
     # WHEN 30 orders are placed
@@ -165,6 +176,11 @@ def test_every_accepted_order_is_final_or_findable_under_mixed_faults(sandbox: S
         for m in dead_letters(sandbox, "order-service-filtering-payments")
     }
     final = {i for i in ids if get_order(sandbox, i).body["status"] == contract.ORDER_COMPLETED}
-    assert parked == {i for i in ids if i % 10 == 7}
+    poison = {i for i in ids if i % 10 == 7}
+    transient = {i for i in ids if i % 3 == 0} - poison
+    assert parked == poison
     assert final | parked == set(ids)
     assert not final & parked
+    # AND each transiently failed order was completed by its second attempt
+    assert {i: attempts[i] for i in transient} == dict.fromkeys(transient, 2)
+    assert transient <= final

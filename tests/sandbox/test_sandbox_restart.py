@@ -6,11 +6,11 @@ import socket
 from pathlib import Path
 
 import pytest
+from sandbox_testkit import get_order, post_order
 
 from sandbox.ports import HOST, PortInUseError
 from sandbox.program import Program
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import get_order, post_order
 
 
 def _free_ports(count: int) -> list[int]:

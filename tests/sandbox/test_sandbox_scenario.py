@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from sandbox_testkit import catch_all_events, executions, get_order, post_order, table_items
+
 from handlers import contract
 from sandbox.runtime import Sandbox
-from tests.sandbox.conftest import catch_all_events, executions, get_order, post_order, table_items
 
 
 def test_the_original_curl_scenario_end_to_end(sandbox: Sandbox) -> None:
