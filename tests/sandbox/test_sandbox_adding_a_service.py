@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sandbox_testkit import SandboxPool, dead_letters, post_order
+
 from handlers import contract
 from tests.program.audit_service import audit_program
-from tests.sandbox.conftest import SandboxPool, dead_letters, post_order
 
 
 def _log_lines(client: Any, group: str) -> list[dict[str, Any]]:
