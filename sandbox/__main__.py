@@ -93,7 +93,8 @@ def print_banner(sandbox: Sandbox, stack: str, seconds: float) -> None:
         "\nIn another shell, from this directory:\n"
         f"  {source}    # PATH with the AWS CLI, dummy credentials, AWS_ENDPOINT_URL, $API, the outputs\n"
         + "".join(f"  {command}\n" for command in rest)
-        + f"Emails go to {_shown(sandbox.state_dir / 'outbox.jsonl')}. Ctrl-C stops.\n",
+        + f"Emails go to {_shown(sandbox.state_dir / 'outbox.jsonl')}; events breaking their contract are"
+        f" marked and go to {_shown(sandbox.contracts.path)}. Ctrl-C stops.\n",
         flush=True,
     )
 

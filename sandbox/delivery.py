@@ -28,6 +28,7 @@ from moto.events.models import EventsBackend, Rule
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from sandbox.contracts import ContractLog, event_of_entry
 from sandbox.functions import FunctionRuntime
 
 log = logging.getLogger("sandbox.delivery")
@@ -129,6 +130,7 @@ class Dispatcher:
         workers: int = 8,
         on_trace: Callable[[str], None] | None = None,
         describe_target: Callable[[str], str] | None = None,
+        contracts: ContractLog | None = None,
     ) -> None:
         """A dispatcher invoking ``functions``; ``delay_scale`` shrinks every back-off delay."""
         self.functions = functions
@@ -138,6 +140,8 @@ class Dispatcher:
         self.on_trace = on_trace or (lambda line: None)
         #: Names a target in trace lines (default: its ARN's last part).
         self.describe_target = describe_target or (lambda arn: arn.split(":")[-1])
+        #: Checks every event put on a bus against its contract (None: no check).
+        self.contracts = contracts
         self._workers = Scheduler(workers, "delivery")
         self._pending = 0
         self._cond = threading.Condition()
@@ -188,18 +192,22 @@ class Dispatcher:
             outcome = self._original_put_events(backend, [entry])[0]
             entries.append(outcome)
             if "EventId" in outcome:
-                self._trace(entry, self._local.matched)
+                note = ""
+                if self.contracts is not None:
+                    event = event_of_entry(entry, outcome["EventId"], backend.account_id, backend.region_name)
+                    note = self.contracts.record(event)
+                self._trace(entry, self._local.matched, note)
         it = iter(entries)
         return [r if r is not None else next(it) for r in results]
 
-    def _trace(self, entry: dict[str, Any], targets: list[str]) -> None:
+    def _trace(self, entry: dict[str, Any], targets: list[str], note: str = "") -> None:
         try:
             detail = json.loads(entry.get("Detail") or "{}")
         except ValueError:
             detail = {}
         order = detail.get("id", "?") if isinstance(detail, dict) else "?"
         receivers = ", ".join(targets) if targets else "no rule matched"
-        self.on_trace(f"{entry.get('DetailType')} from {entry.get('Source')} (order {order}) -> {receivers}")
+        self.on_trace(f"{entry.get('DetailType')} from {entry.get('Source')} (order {order}) -> {receivers}{note}")
 
     def _route(self, rule: Rule, event: dict[str, Any], transform_input: bool) -> None:
         # moto hands an event to every rule of the bus; EventBridge skips disabled ones.

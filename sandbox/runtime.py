@@ -20,6 +20,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from sandbox import logs as function_logs
 from sandbox import moto_speedups, shell
 from sandbox.api import ApiServer, api_url_outputs
+from sandbox.contracts import VIOLATIONS_FILE, ContractLog
 from sandbox.delivery import Dispatcher
 from sandbox.deploy import client, deploy
 from sandbox.emulation import Emulation
@@ -73,6 +74,8 @@ class Sandbox:
         self._api_thread: threading.Thread | None = None
         self._saved: dict[str, Any] = {}
         self.outputs: dict[str, Any] = {}
+        #: Every event put on a bus breaking its contract, as ``contract-violations.jsonl`` lines.
+        self.contracts = ContractLog(state_dir / VIOLATIONS_FILE)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -122,7 +125,9 @@ class Sandbox:
             delay_scale=self.delay_scale,
             on_trace=self._trace,
             describe_target=self._describe_target,
+            contracts=self.contracts,
         )
+        self.contracts.clear()
         self.dispatcher.install()
         self._emulation = Emulation(self.functions, self.dispatcher, self._trace)
         self._emulation.install()
@@ -163,10 +168,10 @@ class Sandbox:
 
         For tests that share one running sandbox: what is in flight lands first; then every
         injected fault is removed, the endpoint's state is rebuilt from the program (moto reset,
-        then the same deploy as at start), and the outbox and the function log streams start
-        empty. Raises :class:`SandboxBusyError` when work is still in flight after
-        ``idle_timeout`` (a retry due later, an execution still running): then only a restart
-        gives a clean state.
+        then the same deploy as at start), and the outbox, ``contract-violations.jsonl`` and the
+        function log streams start empty. Raises :class:`SandboxBusyError` when work is still in
+        flight after ``idle_timeout`` (a retry due later, an execution still running): then only
+        a restart gives a clean state.
         """
         if self._emulation is None or self._router is None:
             raise RuntimeError("the sandbox is not running")
@@ -184,6 +189,7 @@ class Sandbox:
         with self._outbox_lock:
             self.outbox.clear()
             (self.state_dir / "outbox.jsonl").write_text("")
+        self.contracts.clear()
 
     @property
     def env_path(self) -> Path:
