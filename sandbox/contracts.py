@@ -4,8 +4,10 @@ Whoever puts it (a handler, the state machine's ``putEvents`` task, a user with
 ``aws events put-events`` or boto3), :class:`ContractLog` checks the event as EventBridge builds
 it from the PutEvents entry, against ``event_schemas/events``. A breach is marked on the event's
 trace line and appended as one JSON line to ``contract-violations.jsonl`` in the state dir; the
-event is delivered all the same, as EventBridge would (it does not enforce schemas: its schema
-registry only describes events).
+event is delivered all the same, as EventBridge would: PutEvents imposes no schema on ``Detail``
+beyond "a valid JSON object", and the schema registry only describes events (AWS suggests
+"client-side validation using a JSON Schema validator before publishing events", announcement
+of JSON Schema support in the EventBridge schema registry, 2020-09-29).
 
 Each line of the file: ``time`` (when the event was put, UTC), ``kind`` (``"violation"`` for an
 event its schema refuses, ``"unknown"`` for one no schema describes), ``source``,
