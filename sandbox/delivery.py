@@ -117,6 +117,17 @@ def _iso_time(event: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _detail_is_an_object(entry: dict[str, Any]) -> bool:
+    """Whether a PutEvents entry's Detail is what EventBridge accepts: absent, or a JSON object."""
+    detail = entry.get("Detail")
+    if detail is None:
+        return True  # a missing Detail is moto's (and EventBridge's) own InvalidArgument to give
+    try:
+        return isinstance(json.loads(detail), dict)
+    except (TypeError, ValueError):
+        return False
+
+
 class Dispatcher:
     """Delivers events to Lambda and Step Functions targets, with retries and dead-letter queues."""
 
@@ -183,6 +194,10 @@ class Dispatcher:
             code = self.put_events_fault(entry) if self.put_events_fault else None
             if code:
                 results.append({"ErrorCode": code, "ErrorMessage": "injected by the sandbox"})
+                continue
+            if not _detail_is_an_object(entry):
+                # EventBridge takes only a JSON object as Detail (moto takes any JSON and warns).
+                results.append({"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."})
                 continue
             accepted.append(entry)
             results.append(None)
