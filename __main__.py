@@ -9,9 +9,13 @@ on all of them: adding a service is one line here, before ``ops`` (see the READM
 import pulumi
 import pulumi_aws as aws
 
+import event_schemas
+
 from components import (
     EventBus,
     EventBusArgs,
+    EventContracts,
+    EventContractsArgs,
     NotificationService,
     NotificationServiceArgs,
     Operations,
@@ -76,6 +80,7 @@ notifications = NotificationService(
         log_retention_days=settings.log_retention_days,
     ),
 )
+contracts = EventContracts("contracts", EventContractsArgs(stack=stack, contracts=event_schemas.load().values()))
 # New services go here, one line each: Operations watches whatever exists when it is created.
 ops = Operations(
     "ops",
@@ -97,3 +102,4 @@ pulumi.export("notification_topic_arn", notifications.topic_arn)
 pulumi.export("catch_all_log_group_name", bus.catch_all_log_group_name)
 pulumi.export("ops_topic_arn", ops.ops_topic_arn)
 pulumi.export("dashboard_name", ops.dashboard_name)
+pulumi.export("schema_registry_name", contracts.registry_name)
