@@ -10,7 +10,6 @@ import pulumi
 import pulumi_aws as aws
 
 import event_schemas
-
 from components import (
     EventBus,
     EventBusArgs,
@@ -102,4 +101,3 @@ pulumi.export("notification_topic_arn", notifications.topic_arn)
 pulumi.export("catch_all_log_group_name", bus.catch_all_log_group_name)
 pulumi.export("ops_topic_arn", ops.ops_topic_arn)
 pulumi.export("dashboard_name", ops.dashboard_name)
-pulumi.export("schema_registry_name", contracts.registry_name)

@@ -23,7 +23,6 @@ def test_each_stack_has_one_registry_with_a_valid_name_of_its_own(dev_program: P
     assert (dev["name"], alice["name"]) == ("eda-demo-dev", "eda-demo-alice")
     assert naming.SCHEMA_REGISTRY.problem(dev["name"]) is None
     assert f"{COMPONENT}${REGISTRY}" in dev.urn
-    assert dev_program.outputs["schema_registry_name"] == "eda-demo-dev"
 
 
 def test_the_registry_holds_exactly_one_draft4_schema_per_event(dev_program: Program) -> None:
