@@ -9,9 +9,12 @@ on all of them: adding a service is one line here, before ``ops`` (see the READM
 import pulumi
 import pulumi_aws as aws
 
+import event_schemas
 from components import (
     EventBus,
     EventBusArgs,
+    EventContracts,
+    EventContractsArgs,
     NotificationService,
     NotificationServiceArgs,
     Operations,
@@ -76,6 +79,7 @@ notifications = NotificationService(
         log_retention_days=settings.log_retention_days,
     ),
 )
+contracts = EventContracts("contracts", EventContractsArgs(stack=stack, contracts=event_schemas.load().values()))
 # New services go here, one line each: Operations watches whatever exists when it is created.
 ops = Operations(
     "ops",

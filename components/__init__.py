@@ -7,6 +7,7 @@ live in ``policies``, ``payment_workflow`` and ``naming`` so they are testable w
 """
 
 from components.event_bus import EventBus, EventBusArgs
+from components.event_contracts import EventContracts, EventContractsArgs
 from components.notification_service import NotificationService, NotificationServiceArgs
 from components.operations import Operations, OperationsArgs
 from components.order_service import OrderService, OrderServiceArgs
@@ -15,6 +16,8 @@ from components.payment_service import PaymentService, PaymentServiceArgs
 __all__ = [
     "EventBus",
     "EventBusArgs",
+    "EventContracts",
+    "EventContractsArgs",
     "NotificationService",
     "NotificationServiceArgs",
     "Operations",

@@ -12,6 +12,7 @@ the sandbox's provider mocks refuse any physical name that breaks them, as AWS w
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from dataclasses import dataclass
@@ -115,6 +116,12 @@ DYNAMODB_TABLE = NameRule("DynamoDB table name", r"[A-Za-z0-9_.-]", f"{_LETTERS_
 API_STAGE = NameRule("API Gateway stage name", r"[A-Za-z0-9_-]", f"{_LETTERS_DIGITS}, '-' and '_'", 128)
 #: API Gateway CreateModel name: "Must be alphanumeric" (no maximum documented).
 API_MODEL = NameRule("API Gateway model name", r"[A-Za-z0-9]", "letters and digits", None)
+#: EventBridge Schemas registry name (pulumi-aws ``schemas.Registry``): at most 64 of letters,
+#: digits, ".", "-" and "_".
+SCHEMA_REGISTRY = NameRule("EventBridge schema registry name", r"[A-Za-z0-9_.-]", f"{_LETTERS_DIGITS} and _-.", 64)
+#: EventBridge Schemas schema name (pulumi-aws ``schemas.Schema``): at most 385 of letters, ".", "-",
+#: "_" and "@" (digits are not listed, so they are refused here: stricter than AWS at worst).
+SCHEMA = NameRule("EventBridge schema name", r"[A-Za-z_.@-]", "letters and _-.@", 385)
 
 
 def _api_gateway(what: str) -> NameRule:
@@ -155,6 +162,8 @@ NAMED_TYPES: dict[str, NamedType] = {
     "aws:apigateway/requestValidator:RequestValidator": NamedType("name", _api_gateway("request validator")),
     "aws:apigateway/model:Model": NamedType("name", API_MODEL),
     "aws:apigateway/stage:Stage": NamedType("stageName", API_STAGE, auto_named=False),
+    "aws:schemas/registry:Registry": NamedType("name", SCHEMA_REGISTRY),
+    "aws:schemas/schema:Schema": NamedType("name", SCHEMA),
 }
 
 #: What Pulumi itself accepts as a stack name (``^[A-Za-z0-9_.-]{1,100}$``).
@@ -203,6 +212,30 @@ def dashboard_name(stack: str, region: str) -> str:
     return f"{stack_prefix(stack)}-{region}"
 
 
+#: Characters of the stack a shortened registry name keeps before its hash.
+_REGISTRY_HASH_LENGTH = 8
+
+
+def schema_registry_name(stack: str) -> str:
+    """The stack's schema registry: ``eda-demo-<stack>``, or, past 64 characters, its head and a hash.
+
+    Registry names are shorter than stack names may be (64 against Pulumi's 100), so a long stack
+    keeps as much of its name as fits and ends with 8 hex characters of the SHA-256 of the whole
+    stack name: two stacks sharing a long prefix still get two registries.
+    """
+    full = stack_prefix(stack)
+    limit = SCHEMA_REGISTRY.max_length or len(full)
+    if len(full) <= limit:
+        return full
+    digest = hashlib.sha256(stack.encode()).hexdigest()[:_REGISTRY_HASH_LENGTH]
+    return f"{full[: limit - _REGISTRY_HASH_LENGTH - 1]}-{digest}"
+
+
+def schema_name(source: str, detail_type: str) -> str:
+    """A schema as EventBridge schema discovery names it: ``<source>@<detail-type>``."""
+    return f"{source}@{detail_type}"
+
+
 def stack_names(stack: str, region: str) -> list[tuple[NameRule, str]]:
     """Every explicit physical name built from ``stack``, each with the rule AWS holds it to.
 
@@ -220,8 +253,13 @@ def stack_names(stack: str, region: str) -> list[tuple[NameRule, str]]:
     ]
 
 
+def shortened_names(stack: str) -> list[tuple[NameRule, str]]:
+    """Names built from ``stack`` that shorten themselves to fit: only their characters bind the stack."""
+    return [(SCHEMA_REGISTRY, schema_registry_name(stack))]
+
+
 def _rules_on_stack(stack: str, region: str) -> list[tuple[NameRule, str]]:
-    return [(PULUMI_STACK, stack), *stack_names(stack, region)]
+    return [(PULUMI_STACK, stack), *stack_names(stack, region), *shortened_names(stack)]
 
 
 def stack_characters(region: str) -> str:

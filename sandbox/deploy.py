@@ -374,6 +374,8 @@ NOT_DEPLOYED: dict[str, str] = {
     "aws:kms/key:Key": "not emulated, on purpose: moto keeps a topic's key ID without encrypting with it",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "not emulated, on purpose: the sandbox emits no CloudWatch metrics",
     "aws:cloudwatch/dashboard:Dashboard": "not emulated, on purpose: a console view, nothing runs from it",
+    "aws:schemas/registry:Registry": "not emulated: moto has no EventBridge Schemas (contracts: event_schemas/)",
+    "aws:schemas/schema:Schema": "not emulated: moto has no EventBridge Schemas (contracts: event_schemas/)",
     #: ``{project}`` stands for the project's name, the dynamic resource's module.
     "pulumi-python:dynamic/{project}:BusDrain": "not emulated, on purpose: it acts on destroy; the sandbox has none",
 }

@@ -36,6 +36,8 @@ LIMITS = [
     ("aws:cloudwatch/dashboard:Dashboard", "dashboardName", 255, "."),
     ("aws:dynamodb/table:Table", "name", 255, "/"),
     ("aws:apigateway/stage:Stage", "stageName", 128, "."),
+    ("aws:schemas/registry:Registry", "name", 64, "@"),
+    ("aws:schemas/schema:Schema", "name", 385, "1"),
 ]
 
 

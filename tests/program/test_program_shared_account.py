@@ -40,6 +40,7 @@ PARENT_SCOPED = {
     "aws:iam/rolePolicy:RolePolicy",
     "aws:cloudwatch/eventTarget:EventTarget",
     "aws:lambda/permission:Permission",
+    "aws:schemas/schema:Schema",
 }
 #: Account-global namespaces: IAM roles and CloudWatch dashboards (no region in their ARN).
 ACCOUNT_GLOBAL = {ROLE, DASHBOARD}

@@ -17,11 +17,12 @@ def _physical_names(program: Program) -> dict[str, str]:
     """Physical name -> resource logical name, for every named resource in the account's namespaces.
 
     API Gateway models, validators and stages are skipped: their names are scoped to their own
-    REST API (a ``restApi`` input), which differs per stack.
+    REST API (a ``restApi`` input), which differs per stack; so are schemas, to their registry
+    (a ``registryName`` input).
     """
     names: dict[str, str] = {}
     for res in program.resources:
-        if "restApi" in res.state:
+        if "restApi" in res.state or "registryName" in res.state:
             continue
         for key in NAME_KEYS:
             value: Any = res.get(key)
