@@ -1,9 +1,14 @@
-"""Consumers against the event contracts: every event a schema allows is handled without error.
+"""The handlers against the event contracts (``event_schemas``), as producers and as consumers.
 
-Events are generated from ``event_schemas/events/*.json`` (``event_strategies``): a few hundred
-through the pure cores (``orders.payment_transition``, ``messages.notification_for``), a small
-sample through the handlers on moto. What a schema forbids is logged and dropped by the handler,
-which returns normally, so Lambda never retries it.
+Producers: every event create-order and update-order really put on the bus (captured through
+moto's EventBridge) validates against its schema, so a test fails the moment a producer drifts.
+
+Consumers: every event a schema allows is handled without error. Events are generated from
+``event_schemas/events/*.json`` (``event_strategies``): a few hundred through the pure cores
+(``orders.payment_transition``, ``messages.notification_for``), a small sample through the
+handlers on moto. What a schema forbids never raises (so Lambda never retries it): update-order
+logs and drops an event without a usable id or of an unknown detail-type, and reads an extra field
+tolerantly; notification sends its generic message, or the known one when the id is usable.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 import pytest
 from event_strategies import all_events
-from handler_testkit import FakeAws, LambdaContext, bus_event
+from handler_testkit import FakeAws, LambdaContext, bus_event, post_event
 from hypothesis import HealthCheck, given, settings
 
 from event_schemas.validate import problems
@@ -54,7 +59,120 @@ def _forbidden_event(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]
     return event
 
 
-# --- Pure cores, a few hundred generated events -------------------------------------------------
+# --- The handlers on moto ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def update_order(load_handler: Callable[[str], ModuleType]) -> ModuleType:
+    return load_handler("update_order")
+
+
+@pytest.fixture
+def notification(load_handler: Callable[[str], ModuleType]) -> ModuleType:
+    return load_handler("notification")
+
+
+def _store_created(aws: FakeAws, order_id: int) -> None:
+    aws.put_item(
+        {
+            "id": {"N": str(order_id)},
+            "amount": {"N": "100"},
+            "status": {"S": contract.ORDER_CREATED},
+            "createdAt": {"S": "2024-11-26T10:00:00.000Z"},
+            "updatedAt": {"S": "2024-11-26T10:00:00.000Z"},
+        }
+    )
+
+
+# --- Producers: what create-order and update-order really publish ------------------------------
+
+
+@pytest.fixture
+def create_order(load_handler: Callable[[str], ModuleType]) -> ModuleType:
+    return load_handler("create_order")
+
+
+def _post(create_order: ModuleType, lambda_context: LambdaContext, order_id: int, amount: str) -> int:
+    response = create_order.handler(post_event(f'{{"id": {order_id}, "amount": {amount}}}'), lambda_context)
+    return int(response["statusCode"])
+
+
+@pytest.mark.parametrize("amount", ["0.01", "100", "100.50", "500.01", "1000000000", "999999999.99"])
+def test_create_order_publishes_order_created_as_its_contract_says(
+    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, amount: str
+) -> None:
+    # GIVEN a new order, then the same request again while it is still OrderCreated (a client retry)
+    # WHEN create-order handles both
+    statuses = [_post(create_order, lambda_context, 101, amount) for _ in range(2)]
+    # THEN both are answered and both publish OrderCreated (the retry republishes)
+    assert statuses == [201, 200]
+    published = aws.published_events()
+    assert [e["detail-type"] for e in published] == [contract.ORDER_CREATED] * 2
+    # AND every event put on the bus is valid under the OrderCreated contract
+    assert [problems(e) for e in published] == [[], []]
+    assert published[0]["detail"] == published[1]["detail"] == {"id": 101, "amount": json.loads(amount)}
+
+
+def test_a_drifted_order_created_detail_fails_the_same_check(
+    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN (control) create-order's detail renames amount to total
+    original = orders.order_created_detail
+
+    def drifted(order: orders.Order) -> dict[str, Any]:
+        detail = original(order)
+        return {"id": detail["id"], "total": detail["amount"]}
+
+    monkeypatch.setattr(orders, "order_created_detail", drifted)
+    # WHEN an order is created
+    assert _post(create_order, lambda_context, 102, "100") == 201
+    # THEN the event it published fails the contract check, naming both faults
+    (event,) = aws.published_events()
+    found = problems(event)
+    assert found is not None and len(found) == 2
+    assert any("'amount' is a required property" in p for p in found)
+    assert any("'total' was unexpected" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    ("payment", "final_status"),
+    [
+        (contract.PAYMENT_SUCCEEDED, contract.ORDER_COMPLETED),
+        (contract.PAYMENT_FAILED, contract.ORDER_CANCELLED),
+    ],
+)
+def test_update_order_publishes_final_events_as_their_contracts_say(
+    update_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, payment: str, final_status: str
+) -> None:
+    # GIVEN order 101 is OrderCreated
+    _store_created(aws, 101)
+    event = bus_event(contract.PAYMENT_SERVICE, payment, {"id": 101})
+    # WHEN the payment outcome arrives, then is delivered again
+    results = [update_order.handler(event, lambda_context)["result"] for _ in range(2)]
+    # THEN it is applied, then recognised as a redelivery, and the final event goes out each time
+    assert results == ["applied", orders.TransitionOutcome.REDELIVERY.value]
+    published = aws.published_events()
+    assert [(e["source"], e["detail-type"], e["detail"]) for e in published] == [
+        (contract.ORDER_SERVICE, final_status, {"id": 101})
+    ] * 2
+    # AND every event put on the bus is valid under its contract
+    assert [problems(e) for e in published] == [[], []]
+
+
+def test_a_drifted_outcome_detail_fails_the_same_check(
+    update_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN (control) update-order's final detail sends the id as text
+    monkeypatch.setattr(orders, "order_outcome_detail", lambda order_id: {"id": str(order_id)})
+    _store_created(aws, 101)
+    # WHEN a payment outcome is applied
+    update_order.handler(bus_event(contract.PAYMENT_SERVICE, contract.PAYMENT_SUCCEEDED, {"id": 101}), lambda_context)
+    # THEN the event it published fails the contract check
+    (event,) = aws.published_events()
+    assert problems(event) == ["detail/id: '101' is not of type 'integer'"]
+
+
+# --- Consumers: pure cores, a few hundred generated events -------------------------------------------------
 
 
 @PURE_EXAMPLES
@@ -93,29 +211,7 @@ def test_payment_transition_refuses_what_the_contract_forbids(case: str) -> None
         orders.payment_transition(event["source"], event["detail-type"], event["detail"])
 
 
-# --- Handlers on moto, a small sample -----------------------------------------------------------
-
-
-@pytest.fixture
-def update_order(load_handler: Callable[[str], ModuleType]) -> ModuleType:
-    return load_handler("update_order")
-
-
-@pytest.fixture
-def notification(load_handler: Callable[[str], ModuleType]) -> ModuleType:
-    return load_handler("notification")
-
-
-def _store_created(aws: FakeAws, order_id: int) -> None:
-    aws.put_item(
-        {
-            "id": {"N": str(order_id)},
-            "amount": {"N": "100"},
-            "status": {"S": contract.ORDER_CREATED},
-            "createdAt": {"S": "2024-11-26T10:00:00.000Z"},
-            "updatedAt": {"S": "2024-11-26T10:00:00.000Z"},
-        }
-    )
+# --- Consumers: the handlers on moto, a small sample -----------------------------------------------------------
 
 
 @MOTO_EXAMPLES
