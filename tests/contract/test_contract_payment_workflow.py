@@ -179,12 +179,10 @@ def retry_sleeps() -> Iterator[list[float]]:
 @pytest.mark.parametrize(
     ("amount", "outcome"),
     [
-        (0.01, contract.PAYMENT_SUCCEEDED),  # the smallest amount the OrderCreated contract allows
         (100, contract.PAYMENT_SUCCEEDED),
         (500, contract.PAYMENT_SUCCEEDED),  # the threshold itself succeeds (the executable original)
         (500.01, contract.PAYMENT_FAILED),
         (501, contract.PAYMENT_FAILED),
-        (1_000_000_000, contract.PAYMENT_FAILED),  # the largest amount the OrderCreated contract allows
     ],
 )
 def test_outcome_is_put_on_this_stacks_bus(
@@ -210,7 +208,9 @@ def test_outcome_is_put_on_this_stacks_bus(
 def test_each_execution_puts_one_event_for_its_own_order(workflow: Workflow, dev_program: Program) -> None:
     """Several orders in a row: one event each, carrying that order's id."""
     bus = dev_program.outputs["event_bus_name"]
-    runs = {1: 10, 2: 900, 3: 500, 4: 0.01}
+    # the contract's smallest and largest amounts, and both sides of the threshold
+    runs = {1: 10, 2: 900, 3: 500, 4: 0.01, 5: 1_000_000_000, 6: 500.01}
+    assert [problems(order_created(order_id, amount)) for order_id, amount in runs.items()] == [[]] * len(runs)
 
     for order_id, amount in runs.items():
         assert workflow.run(order_id, amount)["status"] == "SUCCEEDED"
@@ -223,6 +223,8 @@ def test_each_execution_puts_one_event_for_its_own_order(workflow: Workflow, dev
         (2, contract.PAYMENT_FAILED),
         (3, contract.PAYMENT_SUCCEEDED),
         (4, contract.PAYMENT_SUCCEEDED),
+        (5, contract.PAYMENT_FAILED),
+        (6, contract.PAYMENT_FAILED),
     ]
 
 

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarni
 PURE_EXAMPLES = settings(max_examples=150, deadline=None, database=None)
 # The handlers share the module's moto world, reset by hand for every example.
 MOTO_EXAMPLES = settings(
-    max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=6, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 #: The detail-types whose known sentence each consumer must produce (never the generic fallback).
@@ -97,20 +97,23 @@ def _post(create_order: ModuleType, lambda_context: LambdaContext, order_id: int
     return int(response["statusCode"])
 
 
-@pytest.mark.parametrize("amount", ["0.01", "100", "100.50", "500.01", "1000000000", "999999999.99"])
 def test_create_order_publishes_order_created_as_its_contract_says(
-    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, amount: str
+    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext
 ) -> None:
-    # GIVEN a new order, then the same request again while it is still OrderCreated (a client retry)
-    # WHEN create-order handles both
-    statuses = [_post(create_order, lambda_context, 101, amount) for _ in range(2)]
-    # THEN both are answered and both publish OrderCreated (the retry republishes)
-    assert statuses == [201, 200]
-    published = aws.published_events()
-    assert [e["detail-type"] for e in published] == [contract.ORDER_CREATED] * 2
-    # AND every event put on the bus is valid under the OrderCreated contract
-    assert [problems(e) for e in published] == [[], []]
-    assert published[0]["detail"] == published[1]["detail"] == {"id": 101, "amount": json.loads(amount)}
+    # GIVEN new orders with the smallest, a fractional and the largest amount the API accepts
+    amounts = {101: "0.01", 102: "100.50", 103: "1000000000"}
+    for order_id, amount in amounts.items():
+        # WHEN create-order handles the request, then the same request again while the order is
+        # still OrderCreated (a client retry)
+        statuses = [_post(create_order, lambda_context, order_id, amount) for _ in range(2)]
+        # THEN both are answered and both publish OrderCreated (the retry republishes)
+        assert statuses == [201, 200]
+        published = aws.published_events()
+        assert [(e["detail-type"], e["detail"]) for e in published] == [
+            (contract.ORDER_CREATED, {"id": order_id, "amount": json.loads(amount)})
+        ] * 2
+        # AND every event put on the bus is valid under the OrderCreated contract
+        assert [problems(e) for e in published] == [[], []]
 
 
 def test_a_drifted_order_created_detail_fails_the_same_check(
