@@ -3,7 +3,8 @@
 The definition is the one the program declares (``evaluate`` under mocks), not a copy. moto runs
 its Choice, Pass and ``events:putEvents`` states, and its EventBridge delivers what the machine
 puts on the bus to an SQS queue subscribed with ``{"source": ["payment-service"]}``, so these
-tests see exactly what ``update-order`` and ``notification`` would receive.
+tests see exactly what ``update-order`` and ``notification`` would receive, and check every
+event the machine publishes against its contract (``event_schemas``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,23 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.events.models import EventsBackend
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (
+    ComparisonOperatorType,
+)
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import ComparisonVariable
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import NoSuchVariable
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+from event_schemas.validate import problems
 from handlers import contract
 from sandbox.program import ACCOUNT_ID, Program, evaluate
 
@@ -32,9 +48,9 @@ SEED_BUS = "eda-demo"
 POLL_SECONDS = 10.0
 
 
-def order_created(order_id: int, amount: float) -> dict[str, Any]:
-    """An OrderCreated event as the rule hands it to the state machine."""
-    return {
+def order_created(order_id: int, amount: float | None) -> dict[str, Any]:
+    """An OrderCreated event as the rule hands it to the state machine (no amount for ``None``)."""
+    event = {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": contract.ORDER_CREATED,
@@ -43,8 +59,9 @@ def order_created(order_id: int, amount: float) -> dict[str, Any]:
         "time": "2024-01-01T00:00:00Z",
         "region": REGION,
         "resources": [],
-        "detail": {"id": order_id, "amount": amount},
+        "detail": {"id": order_id} if amount is None else {"id": order_id, "amount": amount},
     }
+    return event
 
 
 def definition_of(program: Program) -> str:
@@ -63,7 +80,7 @@ class Workflow:
     state_machine_arn: str
     queues: dict[str, str] = field(default_factory=dict)
 
-    def run(self, order_id: int, amount: float) -> dict[str, Any]:
+    def run(self, order_id: int, amount: float | None) -> dict[str, Any]:
         """Start one execution (unique name) and wait, bounded, for it to finish."""
         execution = self.sfn.start_execution(
             stateMachineArn=self.state_machine_arn,
@@ -77,6 +94,11 @@ class Workflow:
                 return described
             assert time.monotonic() < deadline, f"execution for amount {amount} still RUNNING after {POLL_SECONDS}s"
             time.sleep(0.01)
+
+    def history(self, execution: dict[str, Any]) -> list[str]:
+        """The types of the events in an execution's history, in order."""
+        events = self.sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        return [event["type"] for event in events]
 
     def received(self, bus: str) -> list[dict[str, Any]]:
         """Drain every event delivered so far through ``bus``'s capture rule."""
@@ -169,6 +191,7 @@ def test_outcome_is_put_on_this_stacks_bus(
     """GIVEN the default threshold WHEN an order of ``amount`` runs THEN exactly one ``outcome`` event lands."""
     bus = dev_program.outputs["event_bus_name"]
     assert bus == "eda-demo-dev"
+    assert problems(order_created(101, amount)) == []
 
     execution = workflow.run(order_id=101, amount=amount)
 
@@ -178,22 +201,30 @@ def test_outcome_is_put_on_this_stacks_bus(
     assert event["source"] == contract.PAYMENT_SERVICE
     assert event["detail"] == {"id": 101}
     assert workflow.received(SEED_BUS) == []
+    # AND what the machine put on the bus is valid under the outcome's contract
+    assert problems(event) == []
 
 
 def test_each_execution_puts_one_event_for_its_own_order(workflow: Workflow, dev_program: Program) -> None:
     """Several orders in a row: one event each, carrying that order's id."""
     bus = dev_program.outputs["event_bus_name"]
-    runs = {1: 10, 2: 900, 3: 500, 4: 0.01}
+    # the contract's smallest and largest amounts, and both sides of the threshold
+    runs = {1: 10, 2: 900, 3: 500, 4: 0.01, 5: 1_000_000_000, 6: 500.01}
+    assert [problems(order_created(order_id, amount)) for order_id, amount in runs.items()] == [[]] * len(runs)
 
     for order_id, amount in runs.items():
         assert workflow.run(order_id, amount)["status"] == "SUCCEEDED"
 
-    received = sorted((e["detail"]["id"], e["detail-type"]) for e in workflow.received(bus))
+    published = workflow.received(bus)
+    assert [problems(e) for e in published] == [[]] * len(runs)
+    received = sorted((e["detail"]["id"], e["detail-type"]) for e in published)
     assert received == [
         (1, contract.PAYMENT_SUCCEEDED),
         (2, contract.PAYMENT_FAILED),
         (3, contract.PAYMENT_SUCCEEDED),
         (4, contract.PAYMENT_SUCCEEDED),
+        (5, contract.PAYMENT_FAILED),
+        (6, contract.PAYMENT_FAILED),
     ]
 
 
@@ -228,6 +259,7 @@ def test_threshold_comes_from_config(low_threshold_program: Program, amount: flo
         assert workflow.run(order_id=202, amount=amount)["status"] == "SUCCEEDED"
         (event,) = workflow.received(bus)
         assert (event["detail-type"], event["detail"]) == (outcome, {"id": 202})
+        assert problems(event) == []
 
 
 def _failing_put_events(failures: int) -> tuple[mock.Mock, Any]:
@@ -284,3 +316,75 @@ def test_missing_bus_fails_the_execution_in_moto(dev_program: Program) -> None:
         execution = workflow.run(order_id=505, amount=10)
         assert execution["status"] == "FAILED"
         assert execution["error"] == "PaymentOutcomeNotPublished"
+
+
+def _fail_on_missing_choice_variable(self: ComparisonVariable, env: Environment) -> None:
+    """A Choice rule whose ``Variable`` path is absent raises ``States.Runtime``, as in AWS.
+
+    AWS fails the execution with ``States.Runtime`` ("Invalid path '$.detail.amount': The choice
+    state's condition path references an invalid value."); only ``IsPresent`` may test an absent
+    path. moto 5.2.5 instead compares a placeholder, no rule matches and the ``Default`` branch runs.
+    """
+    self.variable.eval(env)
+    value = env.stack[-1]
+    if isinstance(value, NoSuchVariable) and self.comparison_function.operator_type != ComparisonOperatorType.IsPresent:
+        path = self.variable.string_sampler.literal_value
+        cause = f"Invalid path '{path}': The choice state's condition path references an invalid value."
+        runtime = StatesErrorNameType.StatesRuntime
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=runtime),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(
+                    taskFailedEventDetails=TaskFailedEventDetails(error=runtime.to_name(), cause=cause)
+                ),
+            )
+        )
+    self.comparison_function.eval(env)
+
+
+@pytest.fixture
+def aws_choice_paths() -> Iterator[None]:
+    """Make the Choice state of moto as strict as AWS about an absent ``Variable`` path."""
+    with mock.patch.object(ComparisonVariable, "_eval_body", _fail_on_missing_choice_variable):
+        yield
+
+
+def test_order_created_without_amount_fails_the_execution_once(
+    workflow: Workflow, dev_program: Program, aws_choice_paths: None, retry_sleeps: list[float]
+) -> None:
+    """GIVEN an OrderCreated its contract forbids (no amount) WHEN it runs THEN the execution fails once.
+
+    In AWS the Choice state raises ``States.Runtime`` on the absent ``$.detail.amount``; the Choice
+    has no Catch, so the execution fails: no payment event is published, and the failed execution
+    counts in the ``ExecutionsFailed`` metric that the payment-executions-failed alarm watches.
+    Nothing retries it: Retry applies to the putEvents task only, and the rule's target retry
+    concerns StartExecution, which succeeded.
+    """
+    event = order_created(606, None)
+    assert problems(event) == ["detail: 'amount' is a required property"]
+
+    execution = workflow.run(order_id=606, amount=None)
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "States.Runtime"
+    assert "$.detail.amount" in execution["cause"]
+    history = workflow.history(execution)
+    assert history[-1] == "ExecutionFailed"
+    assert "TaskStateEntered" not in history and retry_sleeps == []
+    assert workflow.received(dev_program.outputs["event_bus_name"]) == []
+    assert len(workflow.sfn.list_executions(stateMachineArn=workflow.state_machine_arn)["executions"]) == 1
+
+
+def test_moto_alone_takes_the_default_branch_for_an_absent_amount(workflow: Workflow, dev_program: Program) -> None:
+    """Control: without the AWS behaviour above, moto would publish PaymentSucceeded for no amount.
+
+    So the test above passes because of ``aws_choice_paths``, and a moto that learns AWS's
+    behaviour makes this one fail, telling us the patch can go.
+    """
+    execution = workflow.run(order_id=607, amount=None)
+
+    assert execution["status"] == "SUCCEEDED"
+    (event,) = workflow.received(dev_program.outputs["event_bus_name"])
+    assert (event["detail-type"], event["detail"]) == (contract.PAYMENT_SUCCEEDED, {"id": 607})
