@@ -11,7 +11,8 @@ Each patch below is one AWS behaviour (checked against the AWS documentation nam
   SNS or event-source triggers) is :class:`NotEmulated`, and so is changing the code,
   configuration or existence of a declared function, which the sandbox would not honour.
 - **Step Functions StartExecution** without a name names the execution with a UUID, as AWS does
-  (moto's server names every such execution ``None``, so the second one fails).
+  (moto's server names every such execution ``None``, so the second one fails); a Choice rule
+  whose path is absent fails the execution with ``States.Runtime`` (:mod:`sandbox.choice_paths`).
 - **EventBridge**: ``PutRule`` and ``TestEventPattern`` check patterns as EventBridge does
   (:mod:`sandbox.event_patterns`); ``TestEventPattern`` answers with moto's matcher, the one that
   routes every event here; ``StartReplay`` replays only the archived events of its time window,
@@ -33,9 +34,10 @@ from moto.core.utils import unix_time
 from moto.events.exceptions import InvalidEventPatternException, ValidationException
 from moto.events.models import Archive, EventPattern, Replay, ReplayState, events_backends
 from moto.events.responses import EventsHandler
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import ComparisonVariable
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from sandbox import invocation
+from sandbox import choice_paths, invocation
 from sandbox.delivery import Dispatcher
 from sandbox.endpoint import NotEmulated
 from sandbox.event_patterns import PatternError, parse_pattern, parse_test_event
@@ -101,6 +103,7 @@ class Emulation:
         for name in _FUNCTION_CHANGES:
             self._patch(LambdaBackend, name, self._declared_functions_fixed(getattr(LambdaBackend, name)))
         self._patch(StepFunctionsParserBackend, "start_execution", self._named_executions())
+        self._patch(ComparisonVariable, "_eval_body", choice_paths.fail_on_missing_variable)
         self._patch(EventsHandler, "put_rule", self._checked_put_rule())
         self._patch(EventsHandler, "test_event_pattern", self._test_event_pattern())
         self._patch(Replay, "replay_events", self._replay_events())

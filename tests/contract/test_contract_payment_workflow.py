@@ -21,24 +21,12 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.events.models import EventsBackend
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
-    FailureEventException,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (
-    ComparisonOperatorType,
-)
 from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import ComparisonVariable
-from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import NoSuchVariable
-from moto.stepfunctions.parser.asl.eval.environment import Environment
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from event_schemas.validate import problems
 from handlers import contract
+from sandbox import choice_paths
 from sandbox.program import ACCOUNT_ID, Program, evaluate
 
 REGION = "us-east-1"
@@ -318,36 +306,10 @@ def test_missing_bus_fails_the_execution_in_moto(dev_program: Program) -> None:
         assert execution["error"] == "PaymentOutcomeNotPublished"
 
 
-def _fail_on_missing_choice_variable(self: ComparisonVariable, env: Environment) -> None:
-    """A Choice rule whose ``Variable`` path is absent raises ``States.Runtime``, as in AWS.
-
-    AWS fails the execution with ``States.Runtime`` ("Invalid path '$.detail.amount': The choice
-    state's condition path references an invalid value."); only ``IsPresent`` may test an absent
-    path. moto 5.2.5 instead compares a placeholder, no rule matches and the ``Default`` branch runs.
-    """
-    self.variable.eval(env)
-    value = env.stack[-1]
-    if isinstance(value, NoSuchVariable) and self.comparison_function.operator_type != ComparisonOperatorType.IsPresent:
-        path = self.variable.string_sampler.literal_value
-        cause = f"Invalid path '{path}': The choice state's condition path references an invalid value."
-        runtime = StatesErrorNameType.StatesRuntime
-        raise FailureEventException(
-            failure_event=FailureEvent(
-                env=env,
-                error_name=StatesErrorName(typ=runtime),
-                event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
-                    taskFailedEventDetails=TaskFailedEventDetails(error=runtime.to_name(), cause=cause)
-                ),
-            )
-        )
-    self.comparison_function.eval(env)
-
-
 @pytest.fixture
 def aws_choice_paths() -> Iterator[None]:
     """Make the Choice state of moto as strict as AWS about an absent ``Variable`` path."""
-    with mock.patch.object(ComparisonVariable, "_eval_body", _fail_on_missing_choice_variable):
+    with mock.patch.object(ComparisonVariable, "_eval_body", choice_paths.fail_on_missing_variable):
         yield
 
 
@@ -383,7 +345,8 @@ def test_moto_alone_takes_the_default_branch_for_an_absent_amount(workflow: Work
     So the test above passes because of ``aws_choice_paths``, and a moto that learns AWS's
     behaviour makes this one fail, telling us the patch can go.
     """
-    execution = workflow.run(order_id=607, amount=None)
+    with mock.patch.object(ComparisonVariable, "_eval_body", choice_paths.MOTO_EVAL_BODY):
+        execution = workflow.run(order_id=607, amount=None)
 
     assert execution["status"] == "SUCCEEDED"
     (event,) = workflow.received(dev_program.outputs["event_bus_name"])

@@ -139,3 +139,25 @@ def test_entries_without_json_detail_or_names_are_checked_without_failing(tmp_pa
     # THEN each is an unknown event, recorded, and nothing raised
     assert [m.startswith("  [unknown event: ") for m in marks] == [True, True, True]
     assert [line["id"] for line in contracts.entries()] == ["id-0", "id-1", "id-2"]
+
+
+def test_an_order_created_without_amount_fails_its_payment_execution_as_on_aws(
+    traced: tuple[Sandbox, list[str]],
+) -> None:
+    # GIVEN a user's OrderCreated its contract forbids: no amount
+    sandbox, _ = traced
+    (answer,) = _put(sandbox, _entry(sandbox, contract.ORDER_SERVICE, contract.ORDER_CREATED, '{"id": 9100}'))
+    assert sandbox.wait_idle(30)
+    # WHEN the payment execution it started is read
+    sfn = sandbox.client("stepfunctions")
+    machine = sandbox.outputs["payment_state_machine_arn"]
+    started = [
+        sfn.describe_execution(executionArn=e["executionArn"])
+        for e in sfn.list_executions(stateMachineArn=machine)["executions"]
+    ]
+    (execution,) = [e for e in started if json.loads(e["input"])["id"] == answer["EventId"]]
+    # THEN the Choice on $.detail.amount fails it with States.Runtime, as AWS does (moto alone
+    # would take the Default branch and publish PaymentSucceeded), and no payment event follows
+    assert (execution["status"], execution["error"]) == ("FAILED", "States.Runtime")
+    payments = [e for e in catch_all_events(sandbox) if e["source"] == contract.PAYMENT_SERVICE]
+    assert [e for e in payments if e["detail"].get("id") == 9100] == []
