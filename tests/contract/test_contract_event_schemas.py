@@ -105,3 +105,10 @@ def test_a_schema_that_is_not_valid_draft4_fails_naming_the_file(tmp_path: Path)
     # WHEN it is checked against the metaschema THEN the error names the file
     with pytest.raises(SchemaFileError, match=r"Broken\.json: not a valid draft-04 schema"):
         check_draft4(schema)
+
+
+@pytest.mark.parametrize("path", sorted((event_schemas.PROJECT_DIR / "tests" / "events").glob("eventbridge_*.json")))
+def test_every_sample_event_keeps_its_contract(path: Path) -> None:
+    # GIVEN a sample EventBridge event the handler tests start from
+    # WHEN it is validated THEN it is what its producer may publish (tests never start from a breach)
+    assert problems(json.loads(path.read_text())) == []
