@@ -13,8 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from moto.core.config import default_user_config
+from moto.dynamodb.models import dynamodb_backends
+from moto.events.models import events_backends
+from moto.logs.models import logs_backends
 from moto.moto_api._internal import moto_api_backend
 from moto.sns.models import SNSBackend
+from moto.sqs.models import sqs_backends
+from moto.stepfunctions.models import stepfunctions_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from sandbox import logs as function_logs
@@ -31,6 +36,32 @@ from sandbox.program import PROJECT_DIR, Program, email_config_keys
 
 log = logging.getLogger("sandbox")
 _ACTIVE_LOCK = threading.Lock()
+
+
+#: What orders, deliveries and users change: reset between uses of one running sandbox.
+_STATEFUL_BACKENDS: tuple[Any, ...] = (
+    dynamodb_backends,
+    sqs_backends,
+    logs_backends,
+    events_backends,
+    stepfunctions_backends,
+    stepfunctions_parser_backends,
+)
+#: The declared resources those services hold, created again after the reset.
+STATEFUL_TYPES = frozenset(
+    {
+        "aws:sqs/queue:Queue",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+        "aws:dynamodb/table:Table",
+        "aws:sfn/stateMachine:StateMachine",
+        "aws:cloudwatch/eventBus:EventBus",
+        "aws:cloudwatch/eventArchive:EventArchive",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
+    }
+)
 
 
 class SandboxBusyError(RuntimeError):
@@ -167,11 +198,12 @@ class Sandbox:
         """Back to the state right after :meth:`start`, without restarting the servers or the functions.
 
         For tests that share one running sandbox: what is in flight lands first; then every
-        injected fault is removed, the endpoint's state is rebuilt from the program (moto reset,
-        then the same deploy as at start), and the outbox, ``contract-violations.jsonl`` and the
-        function log streams start empty. Raises :class:`SandboxBusyError` when work is still in
-        flight after ``idle_timeout`` (a retry due later, an execution still running): then only
-        a restart gives a clean state.
+        injected fault is removed, the services that hold what orders change (tables, queues, log
+        groups, executions, the bus with its archive and rules) are reset in moto and deployed
+        again from the program as at start, and the outbox, ``contract-violations.jsonl`` and the
+        function log streams start empty. What no order changes (roles, functions, topics) stays.
+        Raises :class:`SandboxBusyError` when work is still in flight after ``idle_timeout`` (a
+        retry due later, an execution still running): then only a restart gives a clean state.
         """
         if self._emulation is None or self._router is None:
             raise RuntimeError("the sandbox is not running")
@@ -181,10 +213,11 @@ class Sandbox:
         self.functions.faults.clear()
         self.dispatcher.target_faults.clear()
         self.dispatcher.put_events_fault = None
-        moto_api_backend.reset()
-        self._emulation.functions_fixed = False
-        deploy(self.program, self.endpoint_url)
-        self._emulation.functions_fixed = True
+        for backends in _STATEFUL_BACKENDS:
+            for regional in backends.values():
+                for backend in regional.values():
+                    backend.reset()
+        deploy(self.program, self.endpoint_url, types=STATEFUL_TYPES)
         self._router.forget_streams()
         with self._outbox_lock:
             self.outbox.clear()
