@@ -32,9 +32,6 @@ $(UV_STAMP):
 
 $(STAMP): requirements.txt requirements-dev.txt $(UV_STAMP)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
-	@# One order through a sandbox byte-compiles what the sandbox and the tests load, here rather
-	@# than in the first run of each (uv compiles nothing; all of pulumi_aws would take minutes).
-	@$(BIN)/python -m sandbox.warm
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
