@@ -28,6 +28,8 @@ from typing import Any, Final
 import pulumi
 from pulumi import dynamic
 
+from components import naming
+
 #: How long destroy waits for the bus to list no rule before it lets the bus deletion try anyway.
 TIMEOUT_SECONDS: Final = 120.0
 #: Time between two ``ListRules`` calls.
@@ -172,7 +174,7 @@ class BusDrainProvider(dynamic.ResourceProvider):
         )
 
 
-class BusDrain(dynamic.Resource, module="eda-demo", name="BusDrain"):
+class BusDrain(dynamic.Resource, module=naming.PROJECT, name="BusDrain"):
     """Ordering point between a bus and what is on it (see the module docstring)."""
 
     bus_name: pulumi.Output[str]

@@ -14,9 +14,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 
 import sandbox.program as sandbox_program
-from sandbox.program import DeclaredResource, Program, ProviderMocks
+from sandbox.program import DeclaredResource, Program, ProviderMocks, project_name
 
-PROJECT = "eda-demo"
+PROJECT = project_name()
 REGION = "us-east-1"
 
 # The original design's four rule patterns, verbatim (the reference spec; never derived from code).

@@ -109,3 +109,12 @@ def test_functions_publish_on_their_own_stack_bus(dev_program: Program, alice_pr
             "handlers.update_order.handler",
         ]
         assert {f["environment"]["variables"]["EVENT_BUS_NAME"] for f in publishers} == {bus_name}
+
+
+def test_the_components_project_name_is_pulumi_yamls() -> None:
+    # GIVEN the project name every physical name starts with WHEN compared with Pulumi.yaml's name
+    # THEN they are the same (a renamed project renames its resources, its bus drain type included)
+    from components import naming
+    from sandbox.program import project_name
+
+    assert project_name() == naming.PROJECT
