@@ -8,3 +8,8 @@ queues; ``functions`` and ``invocation`` run the real handler code with each fun
 environment; ``api`` serves the REST API; ``shell`` writes the env file users source;
 ``__main__`` is ``make sandbox``.
 """
+
+from sandbox import moto_imports
+
+# Spares every process that runs moto's Step Functions interpreter the import of EC2 (see moto_imports).
+moto_imports.install()

@@ -30,6 +30,8 @@ from sandbox import choice_paths
 from sandbox.program import ACCOUNT_ID, Program, evaluate
 
 REGION = "us-east-1"
+#: A region of the same account where the stack's bus does not exist.
+OTHER_REGION = "eu-west-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/payment-workflow-test"
 #: The bus name the original design hard-coded into its definition.
 SEED_BUS = "eda-demo"
@@ -113,40 +115,56 @@ def _capture(events: Any, sqs: Any, bus: str) -> str:
     return url
 
 
-@pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials so nothing can reach a real account."""
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+@dataclass
+class World:
+    """One moto account for the module: this stack's bus and the seed's ``eda-demo`` bus, each captured.
+
+    Every test gets its own state machine in it, and the capture queues drained.
+    """
+
+    sfn: Any
+    sqs: Any
+    events: Any
+    queues: dict[str, str]
+    machines: int = 0
+
+    def workflow(self, program: Program, region: str = REGION) -> Workflow:
+        """A new state machine running ``program``'s definition (in ``region``), with empty capture queues."""
+        for bus in self.queues:
+            Workflow(self.sfn, self.sqs, self.events, "", self.queues).received(bus)
+        self.machines += 1
+        sfn = self.sfn if region == REGION else boto3.client("stepfunctions", region_name=region)
+        arn = sfn.create_state_machine(
+            name=f"payment-workflow-{self.machines}", definition=definition_of(program), roleArn=ROLE_ARN
+        )["stateMachineArn"]
+        return Workflow(sfn=sfn, sqs=self.sqs, events=self.events, state_machine_arn=arn, queues=self.queues)
 
 
-def _workflow(program: Program, *, create_bus: bool = True) -> Iterator[Workflow]:
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        events = boto3.client("events", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        bus = program.outputs["event_bus_name"]
-        queues = {}
-        if create_bus:
-            queues[bus] = _capture(events, sqs, bus)
-            queues[SEED_BUS] = _capture(events, sqs, SEED_BUS)
-        arn = sfn.create_state_machine(name="payment-workflow", definition=definition_of(program), roleArn=ROLE_ARN)[
-            "stateMachineArn"
-        ]
-        yield Workflow(sfn=sfn, sqs=sqs, events=events, state_machine_arn=arn, queues=queues)
+@pytest.fixture(scope="module")
+def world(dev_program: Program) -> Iterator[World]:
+    """The module's moto account, with fake credentials so nothing can reach a real one."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
+            patch.setenv(key, value)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        patch.delenv("AWS_PROFILE", raising=False)
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            events = boto3.client("events", region_name=REGION)
+            sqs = boto3.client("sqs", region_name=REGION)
+            sfn = boto3.client("stepfunctions", region_name=REGION)
+            buses = (dev_program.outputs["event_bus_name"], SEED_BUS)
+            yield World(sfn=sfn, sqs=sqs, events=events, queues={bus: _capture(events, sqs, bus) for bus in buses})
 
 
 @pytest.fixture
-def workflow(dev_program: Program) -> Iterator[Workflow]:
+def workflow(world: World, dev_program: Program) -> Workflow:
     """The dev stack's state machine in moto, with its bus and the seed's ``eda-demo`` bus."""
-    yield from _workflow(dev_program)
+    return world.workflow(dev_program)
 
 
 @pytest.fixture(scope="module")
@@ -240,14 +258,16 @@ def test_capture_is_per_bus(workflow: Workflow, dev_program: Program) -> None:
     ("amount", "outcome"),
     [(100, contract.PAYMENT_SUCCEEDED), (100.01, contract.PAYMENT_FAILED), (500, contract.PAYMENT_FAILED)],
 )
-def test_threshold_comes_from_config(low_threshold_program: Program, amount: float, outcome: str) -> None:
+def test_threshold_comes_from_config(
+    world: World, low_threshold_program: Program, amount: float, outcome: str
+) -> None:
     """GIVEN ``fraudThreshold: 100`` WHEN an order runs THEN above 100 fails and 100 itself succeeds."""
     bus = low_threshold_program.outputs["event_bus_name"]
-    for workflow in _workflow(low_threshold_program):
-        assert workflow.run(order_id=202, amount=amount)["status"] == "SUCCEEDED"
-        (event,) = workflow.received(bus)
-        assert (event["detail-type"], event["detail"]) == (outcome, {"id": 202})
-        assert problems(event) == []
+    workflow = world.workflow(low_threshold_program)
+    assert workflow.run(order_id=202, amount=amount)["status"] == "SUCCEEDED"
+    (event,) = workflow.received(bus)
+    assert (event["detail-type"], event["detail"]) == (outcome, {"id": 202})
+    assert problems(event) == []
 
 
 def _failing_put_events(failures: int) -> tuple[mock.Mock, Any]:
@@ -294,16 +314,20 @@ def test_outcome_never_published_fails_the_execution(
     assert workflow.received(dev_program.outputs["event_bus_name"]) == []
 
 
-def test_missing_bus_fails_the_execution_in_moto(dev_program: Program) -> None:
+def test_missing_bus_fails_the_execution_in_moto(world: World, dev_program: Program) -> None:
     """Without this stack's bus the task errors and the Catch turns it into the named failure.
 
+    The machine runs in a region of the account where the bus was never created.
     Caveat (moto, not AWS): moto reports the SDK error as ``States.Runtime`` and lets
     ``States.ALL`` catch it; AWS reports ``EventBridge.<Exception>`` for service errors.
     """
-    for workflow in _workflow(dev_program, create_bus=False):
-        execution = workflow.run(order_id=505, amount=10)
-        assert execution["status"] == "FAILED"
-        assert execution["error"] == "PaymentOutcomeNotPublished"
+    workflow = world.workflow(dev_program, region=OTHER_REGION)
+    execution = workflow.run(order_id=505, amount=10)
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "PaymentOutcomeNotPublished"
+    # AND the bus exists in the account's other region, so its absence here made the difference
+    bus = dev_program.outputs["event_bus_name"]
+    assert world.events.describe_event_bus(Name=bus)["Name"] == bus
 
 
 @pytest.fixture
