@@ -35,6 +35,8 @@ from components.rest_api import (
     RestApiSpec,
     ValidatorSpec,
 )
+from sandbox import logs as function_logs
+from sandbox.access_log import AccessLog
 from sandbox.api_http import Answer, handler_class
 from sandbox.gateway_responses import (
     DeclaredResponse,
@@ -239,6 +241,9 @@ class ApiServer:
         self.stage_variables: dict[str, str] = dict((stages[0].get("variables") or {}) if stages else {})
         for response in self.gateway_responses.values():
             check_response(response, self.stage_variables)
+        #: The stage's access log (None if it has none); what is being answered, per thread.
+        self.access_log = AccessLog.of_stage(stages[0] if stages else None, self.stage_variables)
+        self._answering = threading.local()
         apis = program.of_type("aws:apigateway/restApi:RestApi")
         self.api_id = apis[0].id if apis else ""
         self.account_id = program.account_id
@@ -265,18 +270,29 @@ class ApiServer:
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str = "127.0.0.1"
     ) -> Answer:
+        """Answer one request as API Gateway would, and write its access log line."""
+        self._answering.request, self._answering.error = None, None
+        answer = self._route(method, raw_path, headers, body, client_ip)
+        request: RequestContext | None = self._answering.request
+        if self.access_log is not None and request is not None:
+            status, _, answer_body = answer
+            line = self.access_log.line(request, status, answer_body, self._answering.error)
+            function_logs.put_lines(self.access_log.log_group, [line])
+        return answer
+
+    def _route(self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str) -> Answer:
         """Route one request: validate as API Gateway would, then invoke the function."""
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
         if self.stage and path.startswith(f"/{self.stage}/"):
             path = path[len(self.stage) + 1 :]
-        request = self._request_context(method, path, headers, client_ip)
+        request = self._answering.request = self._request_context(method, path, headers, client_ip)
         route_match = next(((r, m) for r in self.routes if r.method == method and (m := r.pattern.match(path))), None)
         if route_match is None:
             # API Gateway's answer to any method or path it does not have.
             return self._gateway_error(_NO_ROUTE, request)
         route, match = route_match
-        request = replace(request, resource_path=route.path)
+        request = self._answering.request = replace(request, resource_path=route.path)
         refusal = self._authorize(route, headers, request) or self._validate_body(route, path, headers, body, request)
         if refusal is not None:
             return refusal
@@ -383,6 +399,7 @@ class ApiServer:
 
     def _gateway_error(self, error: GatewayError, request: RequestContext) -> Answer:
         """API Gateway's own error, rendered from the program's gateway responses as AWS renders them."""
+        self._answering.error = error
         try:
             return render_response(self.gateway_responses, error, request, self.stage_variables)
         except TemplateError:

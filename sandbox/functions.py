@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from sandbox import logs as function_logs
 from sandbox.logs import FunctionScope
+from sandbox.platform_log import platform_end, platform_start
 from sandbox.program import PROJECT_DIR, Program
 
 FUNCTION_TYPE = "aws:lambda/function:Function"
@@ -126,15 +128,26 @@ class FunctionRuntime:
     def invoke(self, arn: str, event: Any, *, request_id: str | None = None, tap: list[str] | None = None) -> Any:
         """Invoke one function synchronously with ``event``; exceptions propagate (a function error).
 
+        Lambda's own start and report records go to the function's log group around its output;
         ``tap`` receives what the function writes during this invocation, besides its log group.
         """
         fn = self.functions[arn]
         entry = self._entry(fn)
-        with FunctionScope(fn.log_group, tap):
-            fault = self.faults.get(fn.name)
-            if fault is not None:
-                fault(event)
-            return entry(event, LambdaContext(fn, request_id))
+        request_id = request_id or str(uuid.uuid4())
+        function_logs.put_lines(fn.log_group, [platform_start(fn, request_id)])
+        started = time.monotonic()
+        status = "error"
+        try:
+            with FunctionScope(fn.log_group, tap):
+                fault = self.faults.get(fn.name)
+                if fault is not None:
+                    fault(event)
+                result = entry(event, LambdaContext(fn, request_id))
+            status = "success"
+            return result
+        finally:
+            duration_ms = (time.monotonic() - started) * 1000
+            function_logs.put_lines(fn.log_group, platform_end(fn, request_id, duration_ms, status))
 
     def _entry(self, fn: DeclaredFunction) -> Callable[[dict[str, Any], Any], Any]:
         if fn._entry is None:

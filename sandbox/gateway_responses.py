@@ -141,16 +141,21 @@ def template_references(template: str) -> list[str]:
     return [f"{root}{rest}" for root, rest in _REFERENCE.findall(template)]
 
 
-def check_template(template: str, stage_variables: Mapping[str, str]) -> None:
+def check_template(
+    template: str,
+    stage_variables: Mapping[str, str],
+    context_names: frozenset[str] = CONTEXT_VARIABLES,
+    what: str = "gateway response template",
+) -> None:
     """Raise :class:`TemplateError` if ``template`` uses anything :func:`render_template` cannot render."""
     unsupported = _UNSUPPORTED.search(template)
     if unsupported:
-        raise TemplateError(f"gateway response template uses {unsupported.group(0)!r}: not substituted here")
+        raise TemplateError(f"{what} uses {unsupported.group(0)!r}: not substituted here")
     for ref in template_references(template):
         root, _, name = ref.partition(".")
-        known = CONTEXT_VARIABLES if root == "context" else set(stage_variables)
+        known = context_names if root == "context" else set(stage_variables)
         if name not in known:
-            raise TemplateError(f"gateway response template uses ${ref}, which the sandbox does not model")
+            raise TemplateError(f"{what} uses ${ref}, which the sandbox does not model")
 
 
 def context_variables(error: GatewayError, request: RequestContext) -> dict[str, str]:
@@ -177,13 +182,18 @@ def context_variables(error: GatewayError, request: RequestContext) -> dict[str,
     }
 
 
-def render_template(template: str, context: Mapping[str, str], stage_variables: Mapping[str, str] | None = None) -> str:
+def render_template(
+    template: str,
+    context: Mapping[str, str],
+    stage_variables: Mapping[str, str] | None = None,
+    context_names: frozenset[str] = CONTEXT_VARIABLES,
+) -> str:
     """``template`` with every reference replaced by its value, as API Gateway substitutes it.
 
     ``context`` maps ``$context`` names (``error.messageString``) to the exact text to insert
     (see :func:`context_variables`). An unknown reference raises :class:`TemplateError`.
     """
-    check_template(template, stage_variables or {})
+    check_template(template, stage_variables or {}, context_names)
     variables = stage_variables or {}
 
     def substitute(match: re.Match[str]) -> str:

@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import base64
 import json
-import math
-import resource
-import sys
 import threading
 import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sandbox.functions import DeclaredFunction, FunctionRuntime
+from sandbox.platform_log import now_iso, platform_end, platform_start
 
 #: Lambda returns at most the last 4 KB of the log in ``LogResult``.
 LOG_TAIL_BYTES = 4096
@@ -68,48 +65,10 @@ def error_payload(error: BaseException, request_id: str) -> dict[str, Any]:
     }
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _peak_memory_mb() -> int:
-    # The functions share the sandbox's process: this is the process's peak, not one function's.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak // (2**20 if sys.platform == "darwin" else 2**10)
-
-
-def platform_start(fn: DeclaredFunction, request_id: str) -> str:
-    """Lambda's first log line of an invocation."""
-    if fn.log_format.upper() == "JSON":
-        record = {"requestId": request_id, "version": "$LATEST"}
-        return json.dumps({"time": _now(), "type": "platform.start", "record": record})
-    return f"START RequestId: {request_id} Version: $LATEST"
-
-
-def platform_end(fn: DeclaredFunction, request_id: str, duration_ms: float, status: str) -> list[str]:
-    """Lambda's closing log lines (END and REPORT, or the JSON ``platform.report`` record)."""
-    billed = max(1, math.ceil(duration_ms))
-    used = min(_peak_memory_mb(), fn.memory_mb)
-    if fn.log_format.upper() == "JSON":
-        metrics = {
-            "durationMs": round(duration_ms, 2),
-            "billedDurationMs": billed,
-            "memorySizeMB": fn.memory_mb,
-            "maxMemoryUsedMB": used,
-        }
-        record = {"requestId": request_id, "metrics": metrics, "status": status}
-        return [json.dumps({"time": _now(), "type": "platform.report", "record": record})]
-    return [
-        f"END RequestId: {request_id}",
-        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
-        f"Memory Size: {fn.memory_mb} MB\tMax Memory Used: {used} MB\t",
-    ]
-
-
 def _error_line(fn: DeclaredFunction, payload: dict[str, Any]) -> str:
     if fn.log_format.upper() == "JSON":
         return json.dumps(
-            {"timestamp": _now(), "level": "ERROR", "message": payload, "requestId": payload["requestId"]}
+            {"timestamp": now_iso(), "level": "ERROR", "message": payload, "requestId": payload["requestId"]}
         )
     trace = "".join(payload["stackTrace"])
     return f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\nTraceback (most recent call last):\n{trace}"

@@ -79,6 +79,12 @@ class LogRouter(io.TextIOBase):
         """Flush the console."""
         self.console.flush()
 
+    def put(self, group: str, lines: list[str]) -> None:
+        """Write ``lines`` to ``group`` directly (not through ``sys.stdout``: no tap sees them)."""
+        if self.echo:
+            self.console.write("\n".join(lines) + "\n")
+        self._put(group, lines)
+
     def _put(self, group: str, lines: list[str]) -> None:
         backend: Any = logs_backends[self.account_id][self.region]
         with self._lock:
@@ -111,6 +117,12 @@ def install(account_id: str, region: str, echo: bool = False) -> LogRouter:
     _ROUTER.forget_streams()
     sys.stdout = _ROUTER
     return _ROUTER
+
+
+def put_lines(group: str, lines: list[str]) -> None:
+    """Write ``lines`` to the log group ``group`` through the process's router (none yet: dropped)."""
+    if _ROUTER is not None:
+        _ROUTER.put(group, lines)
 
 
 def adopt_loggers(names: set[str], router: LogRouter) -> None:

@@ -130,4 +130,9 @@ def test_function_logs_land_in_their_own_log_groups(sandbox: Sandbox) -> None:
     lines = [json.loads(e["message"]) for e in sandbox.client("logs").filter_log_events(logGroupName=group)["events"]]
     # THEN it holds the structured log line about order 7, and not another function's lines
     assert any(line.get("order_id") == 7 for line in lines), lines
-    assert all(line.get("service") == contract.ORDER_SERVICE for line in lines)
+    own = [line for line in lines if not str(line.get("type", "")).startswith("platform.")]
+    assert own and all(line.get("service") == contract.ORDER_SERVICE for line in own)
+    # AND, as Lambda writes them, one platform start and one report per invocation (one here)
+    platform = [(line["type"], line["record"]["requestId"]) for line in lines if line not in own]
+    assert [kind for kind, _ in platform] == ["platform.start", "platform.report"]
+    assert len({request_id for _, request_id in platform}) == 1
