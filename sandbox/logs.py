@@ -119,6 +119,11 @@ def install(account_id: str, region: str, echo: bool = False) -> LogRouter:
     return _ROUTER
 
 
+def router() -> LogRouter | None:
+    """The process's router, once a sandbox has installed it."""
+    return _ROUTER
+
+
 def put_lines(group: str, lines: list[str]) -> None:
     """Write ``lines`` to the log group ``group`` through the process's router (none yet: dropped)."""
     if _ROUTER is not None:
