@@ -41,8 +41,8 @@ sandbox: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check components handlers event_schemas sandbox tests bench __main__.py
-	$(BIN)/ruff format --check components handlers event_schemas sandbox __main__.py
+	$(BIN)/ruff check components handlers event_schemas sandbox cost tests bench __main__.py
+	$(BIN)/ruff format --check components handlers event_schemas sandbox cost __main__.py
 
 # pyrefly checks what [tool.pyrefly] in pyproject.toml includes against the installed packages' types.
 typecheck: $(STAMP)
