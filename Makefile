@@ -10,6 +10,7 @@ PINNED_UV := 0.13.9
 UV_STAMP := $(VENV)/.uv-$(PINNED_UV)
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 STACK ?= dev
+ORDERS ?= 1000000
 API_PORT ?= 3000
 AWS_PORT ?= 4566
 # Two workers: the 2-core machine this project is sized for runs the suite in about half the time.
@@ -19,7 +20,7 @@ PYTEST_ARGS ?= -n 2 --dist worksteal
 # without it every run compiles the ~1,800 modules the sandbox and the tests import again.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: sandbox test lint typecheck unit bench clean
+.PHONY: sandbox test lint typecheck unit bench cost cost-readme clean
 
 # The venv is made without pip (ensurepip alone takes seconds); the interpreter's own pip, or a
 # venv's pip where the interpreter has none, brings the pinned uv into it.
@@ -50,6 +51,14 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# What ORDERS orders a month cost on STACK's config and with the other workflow type (console, CSV, SVG).
+cost: $(STAMP)
+	$(BIN)/python -m cost --stack $(STACK) --orders $(ORDERS)
+
+# Regenerate README.md's "What it costs" section (a test fails while it is stale).
+cost-readme: $(STAMP)
+	$(BIN)/python -m cost --readme
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_throughput

@@ -19,12 +19,13 @@ and delivery has landed, and reads the units from what the sandbox did (nothing 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import threading
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,7 +176,7 @@ class _Counts:
 
 
 @contextlib.contextmanager
-def _patched(owner: Any, name: str, wrap: Callable[[Any], Any]) -> Iterator[None]:
+def _patched(owner: Any, name: str, wrap: Callable[[Any], Any]) -> Generator[None]:
     original = getattr(owner, name)
     own = name in vars(owner) if not isinstance(owner, type) else True
     setattr(owner, name, wrap(original))
@@ -242,7 +243,7 @@ def _dynamodb_hooks(counts: _Counts) -> list[tuple[Any, str, Callable[[Any], Any
 
 
 @contextlib.contextmanager
-def _hooks(sandbox: Sandbox, counts: _Counts) -> Iterator[None]:
+def _hooks(sandbox: Sandbox, counts: _Counts) -> Generator[None]:
     """Count, while the batch runs, what only the calls themselves show."""
 
     def handle(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -293,11 +294,52 @@ def _hooks(sandbox: Sandbox, counts: _Counts) -> Iterator[None]:
         yield
 
 
-def order_batch(program: Program, orders: int, first_id: int = 1) -> list[tuple[int, float]]:
-    """``orders`` orders alternating below and above the stack's fraud threshold (first below)."""
+#: The two kinds of order: their payment succeeds, or the fraud check fails it.
+BELOW_THRESHOLD, ABOVE_THRESHOLD = "below the fraud threshold", "above the fraud threshold"
+
+
+def order_batches(program: Program, per_kind: int) -> dict[str, list[tuple[int, float]]]:
+    """``per_kind`` orders (id, amount) of each kind: half and twice the stack's fraud threshold."""
     threshold = load_settings(lambda key: program.config.get(program.config_key(key))).fraud_threshold
-    below, above = round(threshold / 2, 2), round(threshold * 2, 2)
-    return [(first_id + i, below if i % 2 == 0 else above) for i in range(orders)]
+    amounts = {BELOW_THRESHOLD: round(threshold / 2, 2), ABOVE_THRESHOLD: round(threshold * 2, 2)}
+    return {
+        kind: [(1 + k * per_kind + i, amount) for i in range(per_kind)]
+        for k, (kind, amount) in enumerate(amounts.items())
+    }
+
+
+def mix(usages: Sequence[Usage]) -> Usage:
+    """The usage of an order drawn evenly from ``usages`` (each metered on one kind of order)."""
+    if not usages:
+        raise ValueError("nothing to mix")
+    share = 1 / len(usages)
+    invocations: dict[str, float] = {}
+    logs: dict[str, float] = {}
+    for usage in usages:
+        for fn in usage.functions:
+            invocations[fn.name] = invocations.get(fn.name, 0.0) + fn.invocations_per_order * share
+        for group, size in usage.log_bytes.items():
+            logs[group] = logs.get(group, 0.0) + size * share
+
+    def mean(read: Callable[[Usage], float]) -> float:
+        return sum(read(usage) for usage in usages) * share
+
+    first = usages[0]
+    return dataclasses.replace(
+        first,
+        orders_metered=sum(usage.orders_metered for usage in usages),
+        api_requests=mean(lambda u: u.api_requests),
+        functions=tuple(dataclasses.replace(fn, invocations_per_order=invocations[fn.name]) for fn in first.functions),
+        event_chunks=mean(lambda u: u.event_chunks),
+        archived_bytes=mean(lambda u: u.archived_bytes),
+        workflow_executions=mean(lambda u: u.workflow_executions),
+        workflow_transitions=mean(lambda u: u.workflow_transitions),
+        dynamodb_write_units=mean(lambda u: u.dynamodb_write_units),
+        dynamodb_read_units=mean(lambda u: u.dynamodb_read_units),
+        sns_publish_chunks=mean(lambda u: u.sns_publish_chunks),
+        email_deliveries=mean(lambda u: u.email_deliveries),
+        log_bytes=dict(sorted(logs.items())),
+    )
 
 
 def meter(sandbox: Sandbox, batch: Sequence[tuple[int, float]], idle_timeout: float = 60.0) -> Usage:
