@@ -12,6 +12,7 @@ import io
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from cost.prices import BYTES_PER_GB
 from cost.pricing import LineItem, Report
 
 BEGIN = "<!-- cost:begin -->"
@@ -50,6 +51,8 @@ def usd(value: float) -> str:
 def _quantity(line: LineItem) -> str:
     if line.fixed:
         return f"{line.monthly_units:g} fixed"
+    if line.rate.unit.startswith("GB "):  # bytes read better than billionths of a GB
+        return f"{line.units_per_order * BYTES_PER_GB:,.0f} B"
     return f"{line.units_per_order:.4g}"
 
 

@@ -57,6 +57,9 @@ def test_the_console_table_shows_both_workflow_types_side_by_side(standard: Repo
     # AND a row only one type has shows a dash for the other
     transitions = next(row for row in text.splitlines() if "STANDARD transitions" in row)
     assert transitions.split()[-3:] == ["-", "-", "-"]
+    # AND byte-priced rows show bytes per order, not billionths of a GB (the kit's 9 KB of logs)
+    logs = next(row for row in text.splitlines() if row.startswith("CloudWatch Logs"))
+    assert "9,216 B" in logs
     # AND the price with its unit, the assumptions, the date and the sources follow
     assert "$3.50 / 1M requests" in text
     assert "--express-duration-ms" in text and "--lambda-duration-ms" in text
