@@ -22,7 +22,7 @@ from typing import Any
 
 from sandbox import logs as function_logs
 from sandbox.logs import FunctionScope
-from sandbox.platform_log import platform_end, platform_start
+from sandbox.platform_log import error_line, error_payload, platform_end, platform_start
 from sandbox.program import PROJECT_DIR, Program
 
 FUNCTION_TYPE = "aws:lambda/function:Function"
@@ -128,26 +128,32 @@ class FunctionRuntime:
     def invoke(self, arn: str, event: Any, *, request_id: str | None = None, tap: list[str] | None = None) -> Any:
         """Invoke one function synchronously with ``event``; exceptions propagate (a function error).
 
-        Lambda's own start and report records go to the function's log group around its output;
-        ``tap`` receives what the function writes during this invocation, besides its log group.
+        Lambda's own records (start, the error of a failed run, report) go to the function's log
+        group around its output; ``tap`` receives all of it, as ``LogType=Tail`` shows it.
         """
         fn = self.functions[arn]
         entry = self._entry(fn)
         request_id = request_id or str(uuid.uuid4())
-        function_logs.put_lines(fn.log_group, [platform_start(fn, request_id)])
+
+        def record(lines: list[str]) -> None:
+            function_logs.put_lines(fn.log_group, lines)
+            if tap is not None:
+                tap.extend(f"{line}\n" for line in lines)
+
+        record([platform_start(fn, request_id)])
         started = time.monotonic()
-        status = "error"
         try:
             with FunctionScope(fn.log_group, tap):
                 fault = self.faults.get(fn.name)
                 if fault is not None:
                     fault(event)
                 result = entry(event, LambdaContext(fn, request_id))
-            status = "success"
-            return result
-        finally:
-            duration_ms = (time.monotonic() - started) * 1000
-            function_logs.put_lines(fn.log_group, platform_end(fn, request_id, duration_ms, status))
+        except Exception as error:
+            record([error_line(fn, error_payload(error, request_id))])
+            record(platform_end(fn, request_id, (time.monotonic() - started) * 1000, "error"))
+            raise
+        record(platform_end(fn, request_id, (time.monotonic() - started) * 1000, "success"))
+        return result
 
     def _entry(self, fn: DeclaredFunction) -> Callable[[dict[str, Any], Any], Any]:
         if fn._entry is None:

@@ -17,19 +17,16 @@ import base64
 import json
 import threading
 import time
-import traceback
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from sandbox.functions import DeclaredFunction, FunctionRuntime
-from sandbox.platform_log import now_iso, platform_end, platform_start
+from sandbox.functions import FunctionRuntime
+from sandbox.platform_log import error_payload, platform_end
 
 #: Lambda returns at most the last 4 KB of the log in ``LogResult``.
 LOG_TAIL_BYTES = 4096
-_SANDBOX_DIR = str(Path(__file__).resolve().parent)
 
 
 @dataclass
@@ -54,26 +51,6 @@ def _decimal_as_number(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def error_payload(error: BaseException, request_id: str) -> dict[str, Any]:
-    """The Python runtime's payload for an unhandled exception (frames of the sandbox left out)."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_SANDBOX_DIR)]
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "requestId": request_id,
-        "stackTrace": traceback.format_list(frames),
-    }
-
-
-def _error_line(fn: DeclaredFunction, payload: dict[str, Any]) -> str:
-    if fn.log_format.upper() == "JSON":
-        return json.dumps(
-            {"timestamp": now_iso(), "level": "ERROR", "message": payload, "requestId": payload["requestId"]}
-        )
-    trace = "".join(payload["stackTrace"])
-    return f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\nTraceback (most recent call last):\n{trace}"
-
-
 def invoke(runtime: FunctionRuntime, arn: str, event: Any) -> Invocation:
     """Invoke the function ``arn`` synchronously and report it as Lambda does; never raises for the function."""
     fn = runtime.functions[arn]
@@ -87,40 +64,35 @@ def invoke(runtime: FunctionRuntime, arn: str, event: Any) -> Invocation:
         except Exception as error:  # the function's failure is the invocation's answer
             outcome["error"] = error
 
-    started = time.monotonic()
     # The handler runs on a thread of its own so that the caller gets Lambda's timeout answer
     # when it runs too long (it cannot be stopped in-process: it finishes in the background).
     worker = threading.Thread(target=call, name=f"invoke-{fn.name}", daemon=True)
+    started = time.monotonic()
     worker.start()
     worker.join(fn.timeout_seconds)
-    duration_ms = (time.monotonic() - started) * 1000
+    # The runtime wrote Lambda's records (start, error, report) to the tap with the log group.
     printed = "".join(output)
-    lines = [platform_start(fn, request_id)] + ([printed.rstrip("\n")] if printed.strip() else [])
+    lines = [printed.rstrip("\n")] if printed.strip() else []
     error_body: dict[str, Any] | None = None
     payload = b""
-    status = "success"
     if worker.is_alive():
-        status = "timeout"
         error_body = {
             "errorType": "Sandbox.Timedout",
             "errorMessage": f"RequestId: {request_id} Error: Task timed out after {fn.timeout_seconds:.2f} seconds",
         }
+        lines += platform_end(fn, request_id, (time.monotonic() - started) * 1000, "timeout")
     elif "error" in outcome:
-        status = "error"
         error_body = error_payload(outcome["error"], request_id)
-        lines.append(_error_line(fn, error_body))
     else:
         try:
             payload = json.dumps(outcome.get("result"), default=_decimal_as_number).encode()
         except (TypeError, ValueError) as error:
-            status = "error"
             error_body = {
                 "errorMessage": f"Unable to marshal response: {error}",
                 "errorType": "Runtime.MarshalError",
                 "requestId": request_id,
                 "stackTrace": [],
             }
-    lines += platform_end(fn, request_id, duration_ms, status)
     log = "\n".join(lines) + "\n"
     if error_body is not None:
         return Invocation(request_id, json.dumps(error_body).encode(), "Unhandled", log)

@@ -4,7 +4,8 @@
 ("Configuring JSON and plain text log formats":
 https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html). The
 sandbox writes them to the function's log group on every invocation, as Lambda does, and
-``lambda invoke --log-type Tail`` shows them around the function's output.
+``lambda invoke --log-type Tail`` shows them around the function's output. An unhandled error adds
+the runtime's error record before the report.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import json
 import math
 import resource
 import sys
+import traceback
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sandbox.functions import DeclaredFunction
+
+_SANDBOX_DIR = str(Path(__file__).resolve().parent)
 
 
 def now_iso() -> str:
@@ -57,3 +62,24 @@ def platform_end(fn: DeclaredFunction, request_id: str, duration_ms: float, stat
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
         f"Memory Size: {fn.memory_mb} MB\tMax Memory Used: {used} MB\t",
     ]
+
+
+def error_payload(error: BaseException, request_id: str) -> dict[str, Any]:
+    """The Python runtime's payload for an unhandled exception (frames of the sandbox left out)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_SANDBOX_DIR)]
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
+    }
+
+
+def error_line(fn: DeclaredFunction, payload: dict[str, Any]) -> str:
+    """The record Lambda writes for an unhandled error, in the function's log format."""
+    if fn.log_format.upper() == "JSON":
+        return json.dumps(
+            {"timestamp": now_iso(), "level": "ERROR", "message": payload, "requestId": payload["requestId"]}
+        )
+    trace = "".join(payload["stackTrace"])
+    return f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\nTraceback (most recent call last):\n{trace}"

@@ -140,6 +140,12 @@ def test_a_function_that_raises_answers_unhandled_with_lambdas_error_payload(
     assert tail[-1]["record"]["status"] == "error"
     assert any(line.get("level") == "ERROR" and line["message"]["errorType"] == "RuntimeError" for line in tail)
     assert calls == [{"k": 1}]
+    # AND the function's log group holds the same records, written once: start, error, report
+    events = endpoint.client("logs").filter_log_events(logGroupName=update_order.log_group)["events"]
+    records = [json.loads(e["message"]) for e in events]
+    ours = [r for r in records if r.get("requestId", r.get("record", {}).get("requestId")) == payload["requestId"]]
+    assert [r.get("type", r.get("level")) for r in ours] == ["platform.start", "ERROR", "platform.report"]
+    assert ours == tail
 
 
 def test_an_event_invocation_is_queued_and_gets_the_functions_async_retries_and_destination(
