@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from components import naming
 
-WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+#: Step Functions workflow types: STANDARD bills per state transition, EXPRESS per request and duration.
+STANDARD, EXPRESS = "STANDARD", "EXPRESS"
+WORKFLOW_TYPES = (STANDARD, EXPRESS)
 #: Retention values CloudWatch Logs accepts (days).
 LOG_RETENTION_DAYS = (
     1,
@@ -46,7 +48,7 @@ API_AUTH_MODES = ("NONE", "AWS_IAM", "API_KEY")
 # --- Defaults: the one home in Python of every config default (``Pulumi.yaml`` declares the same
 # values, a test keeps the two equal). Component Args default to these too.
 DEFAULT_FRAUD_THRESHOLD = 500
-DEFAULT_WORKFLOW_TYPE = "STANDARD"
+DEFAULT_WORKFLOW_TYPE = STANDARD
 DEFAULT_LOG_RETENTION_DAYS = 14
 DEFAULT_API_THROTTLE_RATE = 50
 DEFAULT_API_THROTTLE_BURST = 100

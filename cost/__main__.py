@@ -10,22 +10,20 @@ the default ``dev`` config with and without email notifications.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from cost.meter import meter, mix, order_batches
+from components.settings import EXPRESS, STANDARD
+from cost.meter import meter, mix, order_batches, workflow_type
 from cost.prices import prices_for
-from cost.pricing import Report, check_orders, price, without_email
+from cost.pricing import check_orders, price, without_email
 from cost.report import console_table, csv_text, readme_section, replace_section, svg_chart
 from cost.usage import Assumptions, Usage
-from sandbox.program import PROJECT_DIR, Program, evaluate
+from sandbox.program import PROJECT_DIR, Program, evaluate, project_name
 from sandbox.runtime import Sandbox
 
-WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
-WORKFLOW_KEY = "eda-demo:paymentWorkflowType"
 #: The address the README's runs subscribe, so that email deliveries are metered.
 README_EMAIL = "orders@example.com"
 README_ORDERS = 1_000_000
@@ -67,10 +65,11 @@ def assumptions_of(args: argparse.Namespace) -> Assumptions:
     )
 
 
-def other_workflow_type(program: Program) -> str:
-    """The workflow type the stack does not use."""
-    (machine,) = program.of_type("aws:sfn/stateMachine:StateMachine")
-    return WORKFLOW_TYPES[1] if machine.get("type", "STANDARD") == WORKFLOW_TYPES[0] else WORKFLOW_TYPES[0]
+def with_workflow_type(stack: str, kind: str, **overrides: str) -> Program:
+    """The stack's program with ``paymentWorkflowType: kind`` (and other config ``overrides`` by key)."""
+    project = project_name()
+    config = {f"{project}:{key}": value for key, value in {**overrides, "paymentWorkflowType": kind}.items()}
+    return evaluate(stack, overrides=config)
 
 
 def metered(program: Program, per_kind: int, state_dir: Path) -> Usage:
@@ -79,12 +78,7 @@ def metered(program: Program, per_kind: int, state_dir: Path) -> Usage:
     The result is an order drawn evenly from both kinds (payment succeeded, payment failed).
     """
     with Sandbox(program, aws_port=0, api_port=0, state_dir=state_dir, on_trace=lambda _: None) as sandbox:
-        return metered_in(sandbox, per_kind)
-
-
-def metered_in(sandbox: Sandbox, per_kind: int) -> Usage:
-    """In a running sandbox: ``per_kind`` orders of each kind metered apart, then mixed evenly."""
-    return mix([meter(sandbox, batch) for batch in order_batches(sandbox.program, per_kind).values()])
+        return mix([meter(sandbox, batch) for batch in order_batches(program, per_kind).values()])
 
 
 def readme_reports(standard: Usage, express: Usage, assumptions: Assumptions) -> str:
@@ -97,9 +91,10 @@ def readme_reports(standard: Usage, express: Usage, assumptions: Assumptions) ->
 
 def readme_programs() -> tuple[Program, Program]:
     """The default ``dev`` config with an email subscription, in STANDARD and in EXPRESS."""
-    email = {"eda-demo:notificationEmail": README_EMAIL}
-    standard, express = (evaluate("dev", overrides={**email, WORKFLOW_KEY: kind}) for kind in WORKFLOW_TYPES)
-    return standard, express
+    return (
+        with_workflow_type("dev", STANDARD, notificationEmail=README_EMAIL),
+        with_workflow_type("dev", EXPRESS, notificationEmail=README_EMAIL),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,15 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _write_readme(README_BATCH)
         program = evaluate(args.stack)
         prices = prices_for(program.region)
-        other = evaluate(args.stack, overrides={WORKFLOW_KEY: other_workflow_type(program)})
+        other = with_workflow_type(args.stack, EXPRESS if workflow_type(program) == STANDARD else STANDARD)
     except ValueError as error:  # ConfigError and PriceError are ValueErrors too
         print(f"make cost: {error}", file=sys.stderr)
         return 2
-    with contextlib.ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        reports: list[Report] = [
-            price(metered(p, args.batch, scratch), prices, assumptions, orders) for p in (program, other)
-        ]
+    with tempfile.TemporaryDirectory() as scratch:
+        reports = [price(metered(p, args.batch, Path(scratch)), prices, assumptions, orders) for p in (program, other)]
     print(console_table(reports[0], reports[1]))
     args.state_dir.mkdir(parents=True, exist_ok=True)
     csv_path, svg_path = (args.state_dir / f"cost-{args.stack}.{ext}" for ext in ("csv", "svg"))

@@ -3,7 +3,8 @@
 :func:`meter` posts a batch of orders to a running sandbox's API, waits until every event, execution
 and delivery has landed, and reads the units from what the sandbox did (nothing is hard-coded here):
 
-- API Gateway requests the API answered, and Lambda invocations per function (the runtime's calls);
+- API Gateway requests, as lines of the stage's access log, and Lambda invocations per function, as
+  Lambda's start records in each function's log group;
 - EventBridge entries accepted by ``PutEvents`` from any caller (handlers, the workflow's task), in
   billed 64 KB chunks sized as EventBridge sizes an entry, and the bytes the bus's archive stored;
 - Step Functions executions, and state transitions counted in each execution's history;
@@ -24,17 +25,17 @@ import json
 import math
 import threading
 import urllib.request
-from collections import Counter
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventsBackend, events_backends
 from moto.logs.models import logs_backends
 from moto.sns.models import SNSBackend
 
-from components.settings import load_settings
+from components.settings import STANDARD, load_settings
 from cost.usage import FunctionUsage, Usage
 from sandbox import logs as function_logs
 from sandbox.program import Program
@@ -162,8 +163,6 @@ def workflow_log_lines(history: Sequence[dict[str, Any]], execution_arn: str, le
 class _Counts:
     """What the hooks saw while the batch ran."""
 
-    api_requests: int = 0
-    invocations: Counter[str] = field(default_factory=Counter)
     event_chunks: int = 0
     sns_publish_chunks: int = 0
     write_units: int = 0
@@ -173,20 +172,6 @@ class _Counts:
     def add(self, name: str, amount: float = 1) -> None:
         with self.lock:
             setattr(self, name, getattr(self, name) + amount)
-
-
-@contextlib.contextmanager
-def _patched(owner: Any, name: str, wrap: Callable[[Any], Any]) -> Generator[None]:
-    original = getattr(owner, name)
-    own = name in vars(owner) if not isinstance(owner, type) else True
-    setattr(owner, name, wrap(original))
-    try:
-        yield
-    finally:
-        if own:
-            setattr(owner, name, original)
-        else:
-            delattr(owner, name)
 
 
 def _dynamodb_hooks(counts: _Counts) -> list[tuple[Any, str, Callable[[Any], Any]]]:
@@ -243,23 +228,8 @@ def _dynamodb_hooks(counts: _Counts) -> list[tuple[Any, str, Callable[[Any], Any
 
 
 @contextlib.contextmanager
-def _hooks(sandbox: Sandbox, counts: _Counts) -> Generator[None]:
-    """Count, while the batch runs, what only the calls themselves show."""
-
-    def handle(original: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            counts.add("api_requests")
-            return original(*args, **kwargs)
-
-        return counted
-
-    def invoke(original: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(arn: str, *args: Any, **kwargs: Any) -> Any:
-            with counts.lock:
-                counts.invocations[sandbox.functions.functions[arn].name] += 1
-            return original(arn, *args, **kwargs)
-
-        return counted
+def _hooks(counts: _Counts) -> Generator[None]:
+    """Count, while the batch runs, what only the calls themselves show (the rest is read after)."""
 
     def put_events(original: Callable[..., Any]) -> Callable[..., Any]:
         def counted(backend: EventsBackend, entries: list[dict[str, Any]]) -> Any:
@@ -280,17 +250,14 @@ def _hooks(sandbox: Sandbox, counts: _Counts) -> Generator[None]:
 
         return counted
 
-    api = sandbox._api
     hooks = [
-        (api, "handle", handle),
-        (sandbox.functions, "invoke", invoke),
         (EventsBackend, "put_events", put_events),
         (SNSBackend, "publish", publish),
         *_dynamodb_hooks(counts),
     ]
     with contextlib.ExitStack() as stack:
         for owner, name, wrap in hooks:
-            stack.enter_context(_patched(owner, name, wrap))
+            stack.enter_context(mock.patch.object(owner, name, wrap(getattr(owner, name))))
         yield
 
 
@@ -353,32 +320,32 @@ def meter(sandbox: Sandbox, batch: Sequence[tuple[int, float]], idle_timeout: fl
     if router is None:
         raise RuntimeError("the sandbox is not running")
     # Every line a function prints goes to its log group (a test runner may have replaced stdout).
-    with contextlib.redirect_stdout(router), _hooks(sandbox, counts):
+    with contextlib.redirect_stdout(router), _hooks(counts):
         for order_id, amount in batch:
             _post(sandbox, order_id, amount)
         if not sandbox.wait_idle(idle_timeout):
             raise RuntimeError(f"orders still in flight after {idle_timeout:.0f}s")
-    executions, transitions, workflow_logs = _workflow(sandbox)
     per_order = 1 / len(batch)
-    groups = _log_bytes(sandbox)
-    if workflow_logs:
-        group, size = workflow_logs
-        groups[group] = groups.get(group, 0) + size
-    declared = {fn.name: fn for fn in sandbox.functions.functions.values()}
+    logs = _log_messages(program)
+    access_log = sandbox._api.access_log if sandbox._api is not None else None
+    if access_log is None:
+        raise RuntimeError("the meter counts API requests in the stage's access log: the stage declares none")
+    executions, transitions, (workflow_group, workflow_lines) = _workflow(sandbox)
+    logs[workflow_group] = logs.get(workflow_group, []) + workflow_lines
     return Usage(
         stack=program.stack,
         region=program.region,
-        workflow_type=_workflow_type(program),
+        workflow_type=workflow_type(program),
         orders_metered=len(batch),
-        api_requests=counts.api_requests * per_order,
+        api_requests=len(logs.get(access_log.log_group, [])) * per_order,
         functions=tuple(
             FunctionUsage(
-                name=name,
+                name=fn.name,
                 memory_mb=fn.memory_mb,
-                architecture=_architecture(program, fn.arn),
-                invocations_per_order=counts.invocations[name] * per_order,
+                architecture=str((program.by_arn(fn.arn).get("architectures") or ["x86_64"])[0]),
+                invocations_per_order=_starts(logs.get(fn.log_group, [])) * per_order,
             )
-            for name, fn in sorted(declared.items())
+            for fn in sorted(sandbox.functions.functions.values(), key=lambda fn: fn.name)
         ),
         event_chunks=counts.event_chunks * per_order,
         archived_bytes=_archived_bytes(program) * per_order,
@@ -388,11 +355,24 @@ def meter(sandbox: Sandbox, batch: Sequence[tuple[int, float]], idle_timeout: fl
         dynamodb_read_units=counts.read_units * per_order,
         sns_publish_chunks=counts.sns_publish_chunks * per_order,
         email_deliveries=sum(len(_recipients(entry)) for entry in sandbox.outbox) * per_order,
-        log_bytes={group: size * per_order for group, size in sorted(groups.items()) if size},
+        log_bytes={group: log_bytes(lines) * per_order for group, lines in sorted(logs.items()) if lines},
         alarms=len(program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")),
         dashboards=len(program.of_type("aws:cloudwatch/dashboard:Dashboard")),
         kms_keys=len(program.of_type("aws:kms/key:Key")),
     )
+
+
+def _starts(lines: Sequence[str]) -> int:
+    """Invocations in a function's log: Lambda's start records (``START`` in Text, ``platform.start`` in JSON)."""
+
+    def is_start(line: str) -> bool:
+        if line.startswith("START RequestId:"):
+            return True
+        if not line.startswith('{"time"'):
+            return False
+        return json.loads(line).get("type") == "platform.start"
+
+    return sum(1 for line in lines if is_start(line))
 
 
 def _post(sandbox: Sandbox, order_id: int, amount: float) -> None:
@@ -407,46 +387,41 @@ def _post(sandbox: Sandbox, order_id: int, amount: float) -> None:
             raise RuntimeError(f"order {order_id} was answered {response.status}")
 
 
-def _workflow_type(program: Program) -> str:
+def workflow_type(program: Program) -> str:
+    """The type of the program's payment state machine (the provider's default when it sets none)."""
     (machine,) = program.of_type("aws:sfn/stateMachine:StateMachine")
-    return str(machine.get("type") or "STANDARD")
-
-
-def _architecture(program: Program, arn: str) -> str:
-    declared = next((f for f in program.of_type("aws:lambda/function:Function") if f.get("arn") == arn), None)
-    architectures = (declared.get("architectures") if declared is not None else None) or ["x86_64"]
-    return str(architectures[0])
+    return str(machine.get("type") or STANDARD)
 
 
 def _recipients(entry: dict[str, Any]) -> list[str]:
     return [to for to in entry.get("to", []) if "@" in to and not to.startswith("(")]
 
 
-def _workflow(sandbox: Sandbox) -> tuple[int, int, tuple[str, int] | None]:
-    """Executions, state transitions (StateEntered events in the histories) and the workflow's log bytes."""
+def _workflow(sandbox: Sandbox) -> tuple[int, int, tuple[str, list[str]]]:
+    """Executions, state transitions (StateEntered events in the histories) and the workflow's log lines."""
     (machine,) = sandbox.program.of_type("aws:sfn/stateMachine:StateMachine")
     sfn = sandbox.client("stepfunctions")
     logging_config = machine.get("loggingConfiguration") or {}
     level = str(logging_config.get("level") or "OFF")
-    destination = str(logging_config.get("logDestination") or "")
-    group = destination.split(":log-group:", 1)[-1].removesuffix(":*") if destination else ""
-    executions = transitions = logged = 0
+    group = str(logging_config.get("logDestination") or "").split(":log-group:", 1)[-1].removesuffix(":*")
+    executions = transitions = 0
+    lines: list[str] = []
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine["arn"]):
         for execution in page["executions"]:
             executions += 1
             history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
             transitions += sum(1 for event in history if event["type"].endswith("StateEntered"))
-            logged += log_bytes(workflow_log_lines(history, execution["executionArn"], level))
-    return executions, transitions, ((group, logged) if group else None)
+            lines += workflow_log_lines(history, execution["executionArn"], level)
+    return executions, transitions, (group, lines)
 
 
-def _log_bytes(sandbox: Sandbox) -> dict[str, int]:
-    backend: Any = logs_backends[sandbox.program.account_id][sandbox.program.region]
-    sizes: dict[str, int] = {}
-    for name, group in backend.groups.items():
-        messages = [event.message for stream in group.streams.values() for event in stream.events]
-        sizes[name] = log_bytes(messages)
-    return sizes
+def _log_messages(program: Program) -> dict[str, list[str]]:
+    """Every log group of the endpoint, with the messages of all its streams."""
+    backend: Any = logs_backends[program.account_id][program.region]
+    return {
+        name: [event.message for stream in group.streams.values() for event in stream.events]
+        for name, group in backend.groups.items()
+    }
 
 
 def _archived_bytes(program: Program) -> int:

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from components.settings import EXPRESS, STANDARD
 from cost import prices as p
 from cost.prices import FREE_TIER, PRICES_AS_OF, SOURCES, Rate, RegionPrices
 from cost.usage import Assumptions, Usage
@@ -169,7 +170,7 @@ def _rows(usage: Usage, prices: RegionPrices, assumptions: Assumptions, orders: 
         _Row(p.EVENTBRIDGE, "custom events", usage.event_chunks, prices.events, None),
         _Row(p.EVENTBRIDGE, "archive", usage.archived_bytes / p.BYTES_PER_GB, prices.archive_processing, None),
     ]
-    if usage.workflow_type == "EXPRESS":
+    if usage.workflow_type == EXPRESS:
         rows += [
             _Row(p.STEP_FUNCTIONS, "EXPRESS requests", usage.workflow_executions, prices.express_requests, None),
             _Row(
@@ -180,7 +181,7 @@ def _rows(usage: Usage, prices: RegionPrices, assumptions: Assumptions, orders: 
                 None,
             ),
         ]
-    elif usage.workflow_type == "STANDARD":
+    elif usage.workflow_type == STANDARD:
         rows.append(
             _Row(
                 p.STEP_FUNCTIONS,
@@ -227,7 +228,7 @@ def _assumptions(usage: Usage, assumptions: Assumptions, orders: int) -> tuple[s
         f"Assumption: each Lambda invocation is billed {assumptions.lambda_duration_ms:g} ms "
         "(the sandbox does not time AWS's runtime; change with --lambda-duration-ms).",
     ]
-    if usage.workflow_type == "EXPRESS":
+    if usage.workflow_type == EXPRESS:
         lines += [
             f"Assumption: each EXPRESS execution runs {assumptions.express_duration_ms:g} ms, billed in "
             f"{EXPRESS_DURATION_INCREMENT_MS} ms increments (change with --express-duration-ms).",

@@ -47,15 +47,14 @@ class AccessLog:
         group = str(destination).split(":log-group:", 1)[-1].removesuffix(":*")
         return cls(group, str(fmt), stage_variables)
 
-    def line(
-        self, request: RequestContext, status: int, body: bytes, error: GatewayError | None, integration_error: str = ""
-    ) -> str:
+    def line(self, request: RequestContext, status: int, body: bytes, error: GatewayError | None) -> str:
         """The line API Gateway writes for ``request``, answered with ``status`` and ``body``."""
         values = context_variables(error or GatewayError("", ""), request)
         if error is None:
             values.update(dict.fromkeys((name for name in values if name.startswith("error.")), ""))
         values.update(
-            {"status": str(status), "responseLength": str(len(body)), "integrationErrorMessage": integration_error}
+            # The sandbox does not model the integration's own error message: written as "-".
+            {"status": str(status), "responseLength": str(len(body)), "integrationErrorMessage": ""}
         )
         present = {name: value if value != "" else "-" for name, value in values.items()}
         return render_template(self.format, present, self.stage_variables, ACCESS_LOG_VARIABLES)
