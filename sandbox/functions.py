@@ -142,6 +142,14 @@ class FunctionRuntime:
 
         record([platform_start(fn, request_id)])
         started = time.monotonic()
+
+        def report(status: str) -> None:
+            duration_ms = (time.monotonic() - started) * 1000
+            if duration_ms > fn.timeout_seconds * 1000:
+                # Lambda ended this run at its timeout (here it could only finish in the background).
+                status, duration_ms = "timeout", fn.timeout_seconds * 1000.0
+            record(platform_end(fn, request_id, duration_ms, status))
+
         try:
             with FunctionScope(fn.log_group, tap):
                 fault = self.faults.get(fn.name)
@@ -149,10 +157,11 @@ class FunctionRuntime:
                     fault(event)
                 result = entry(event, LambdaContext(fn, request_id))
         except Exception as error:
-            record([error_line(fn, error_payload(error, request_id))])
-            record(platform_end(fn, request_id, (time.monotonic() - started) * 1000, "error"))
+            if time.monotonic() - started <= fn.timeout_seconds:
+                record([error_line(fn, error_payload(error, request_id))])
+            report("error")
             raise
-        record(platform_end(fn, request_id, (time.monotonic() - started) * 1000, "success"))
+        report("success")
         return result
 
     def _entry(self, fn: DeclaredFunction) -> Callable[[dict[str, Any], Any], Any]:

@@ -148,6 +148,43 @@ def test_a_function_that_raises_answers_unhandled_with_lambdas_error_payload(
     assert ours == tail
 
 
+def test_a_run_past_the_timeout_is_reported_as_a_timeout_once_in_the_tail_and_the_log_group(
+    endpoint: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN get-order with a 0.1 s timeout and a run that takes 0.4 s
+    get_order_fn = _function(endpoint, "handlers.get_order.handler")
+    finished = threading.Event()
+
+    def slow(event: Any) -> None:
+        time.sleep(0.4)
+        finished.set()
+        raise RuntimeError("too late to matter")
+
+    monkeypatch.setattr(get_order_fn, "timeout_seconds", 0.1)
+    monkeypatch.setitem(endpoint.functions.faults, get_order_fn.name, slow)
+    # WHEN it is invoked synchronously
+    response = endpoint.client("lambda").invoke(FunctionName=get_order_fn.name, Payload=b"{}", LogType="Tail")
+    # THEN Lambda's timeout answer comes back, with a timeout report in the tail
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorType"] == "Sandbox.Timedout"
+    assert _log_tail(response)[-1]["record"]["status"] == "timeout"
+    # AND once the run ends in the background, the log group holds one report for it, a timeout
+    # at the timeout, and not the error the run raised after it
+    assert finished.wait(5)
+    request_id = _log_tail(response)[0]["record"]["requestId"]
+    deadline = time.monotonic() + 5
+    while True:
+        events = endpoint.client("logs").filter_log_events(logGroupName=get_order_fn.log_group)["events"]
+        records = [json.loads(e["message"]) for e in events]
+        ours = [r for r in records if r.get("requestId", r.get("record", {}).get("requestId")) == request_id]
+        if len(ours) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert [r.get("type", r.get("level")) for r in ours] == ["platform.start", "platform.report"]
+    assert ours[-1]["record"]["status"] == "timeout"
+    assert ours[-1]["record"]["metrics"]["durationMs"] == 100
+
+
 def test_an_event_invocation_is_queued_and_gets_the_functions_async_retries_and_destination(
     endpoint: Sandbox, fault: Callable[[str, Exception | None], list[Any]]
 ) -> None:
