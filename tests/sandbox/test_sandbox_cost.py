@@ -19,27 +19,32 @@ from cost.prices import prices_for
 from cost.pricing import price
 from cost.report import BEGIN, END
 from cost.usage import Assumptions, Usage
-from sandbox.program import PROJECT_DIR
+from sandbox.program import PROJECT_DIR, Program
 
 Metered = dict[str, Usage]
 
 
-def _meter_kinds(pool: SandboxPool, workflow_type: str) -> Metered:
-    standard, express = readme_programs()
-    sandbox = pool.acquire(standard if workflow_type == "STANDARD" else express)
-    return {kind: meter(sandbox, batch) for kind, batch in order_batches(sandbox.program, README_BATCH).items()}
+def _meter_kinds(pool: SandboxPool, program: Program) -> Metered:
+    sandbox = pool.acquire(program)
+    return {kind: meter(sandbox, batch) for kind, batch in order_batches(program, README_BATCH).items()}
 
 
 @pytest.fixture(scope="module")
-def standard(sandbox_pool: SandboxPool) -> Metered:
+def programs() -> tuple[Program, Program]:
+    """The README's two programs: the default config with an email subscription, STANDARD and EXPRESS."""
+    return readme_programs()
+
+
+@pytest.fixture(scope="module")
+def standard(sandbox_pool: SandboxPool, programs: tuple[Program, Program]) -> Metered:
     """One order of each kind metered on the default config (STANDARD) with an email subscription."""
-    return _meter_kinds(sandbox_pool, "STANDARD")
+    return _meter_kinds(sandbox_pool, programs[0])
 
 
 @pytest.fixture(scope="module")
-def express(sandbox_pool: SandboxPool, standard: Metered) -> Metered:
+def express(sandbox_pool: SandboxPool, programs: tuple[Program, Program], standard: Metered) -> Metered:
     """The same with ``paymentWorkflowType: EXPRESS`` (metered after STANDARD: one restart)."""
-    return _meter_kinds(sandbox_pool, "EXPRESS")
+    return _meter_kinds(sandbox_pool, programs[1])
 
 
 def _invocations(usage: Usage) -> dict[str, float]:
