@@ -10,7 +10,7 @@ and delivery has landed, and reads the units from what the sandbox did (nothing 
 - Step Functions executions, and state transitions counted in each execution's history;
 - DynamoDB write and read request units of each ``PutItem``/``UpdateItem``/``GetItem``, from the
   item sizes before and after (conditional writes that fail consume units too);
-- SNS publishes in 64 KB chunks, and the emails the sandbox delivered;
+- SNS publishes in 64 KB chunks, and one email per publish per email subscription of the topic;
 - CloudWatch Logs bytes per log group: the real lines of the functions (their output and Lambda's
   platform records), the catch-all rule and the stage's access log, and the workflow's log lines
   rendered from each execution's history at the state machine's logging level;
@@ -39,7 +39,7 @@ from components.settings import STANDARD, load_settings
 from cost.usage import FunctionUsage, Usage
 from sandbox import logs as function_logs
 from sandbox.program import Program
-from sandbox.runtime import Sandbox
+from sandbox.runtime import Sandbox, email_recipients
 
 #: EventBridge and SNS bill each 64 KB chunk of a payload as one event / one request.
 CHUNK_BYTES = 64 * 1024
@@ -165,6 +165,7 @@ class _Counts:
 
     event_chunks: int = 0
     sns_publish_chunks: int = 0
+    email_deliveries: int = 0
     write_units: int = 0
     read_units: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -241,11 +242,12 @@ def _hooks(counts: _Counts) -> Generator[None]:
         return counted
 
     def publish(original: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(backend: SNSBackend, message: str, *args: Any, **kwargs: Any) -> Any:
-            result = original(backend, message, *args, **kwargs)
+        def counted(backend: SNSBackend, message: str, arn: str | None, *args: Any, **kwargs: Any) -> Any:
+            result = original(backend, message, arn, *args, **kwargs)
             attributes = kwargs.get("message_attributes") or {}
             size = len(message.encode()) + len(json.dumps(attributes).encode()) if attributes else len(message.encode())
             counts.add("sns_publish_chunks", chunks(size))
+            counts.add("email_deliveries", len(email_recipients(backend, arn)))
             return result
 
         return counted
@@ -354,7 +356,7 @@ def meter(sandbox: Sandbox, batch: Sequence[tuple[int, float]], idle_timeout: fl
         dynamodb_write_units=counts.write_units * per_order,
         dynamodb_read_units=counts.read_units * per_order,
         sns_publish_chunks=counts.sns_publish_chunks * per_order,
-        email_deliveries=sum(len(_recipients(entry)) for entry in sandbox.outbox) * per_order,
+        email_deliveries=counts.email_deliveries * per_order,
         log_bytes={group: log_bytes(lines) * per_order for group, lines in sorted(logs.items()) if lines},
         alarms=len(program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")),
         dashboards=len(program.of_type("aws:cloudwatch/dashboard:Dashboard")),
@@ -391,10 +393,6 @@ def workflow_type(program: Program) -> str:
     """The type of the program's payment state machine (the provider's default when it sets none)."""
     (machine,) = program.of_type("aws:sfn/stateMachine:StateMachine")
     return str(machine.get("type") or STANDARD)
-
-
-def _recipients(entry: dict[str, Any]) -> list[str]:
-    return [to for to in entry.get("to", []) if "@" in to and not to.startswith("(")]
 
 
 def _workflow(sandbox: Sandbox) -> tuple[int, int, tuple[str, list[str]]]:

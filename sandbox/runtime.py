@@ -64,6 +64,15 @@ STATEFUL_TYPES = frozenset(
 )
 
 
+def email_recipients(backend: SNSBackend, topic_arn: str | None) -> list[str]:
+    """The email addresses subscribed to ``topic_arn``: each gets one email per publish."""
+    return [
+        sub.endpoint
+        for sub in backend.subscriptions.values()
+        if sub.topic.arn == topic_arn and sub.protocol in ("email", "email-json")
+    ]
+
+
 class SandboxBusyError(RuntimeError):
     """The sandbox still has work in flight, so it cannot be reset to a clean state."""
 
@@ -297,11 +306,7 @@ class Sandbox:
     def _record_email(
         self, backend: SNSBackend, arn: str | None, message: str, subject: str | None, attributes: Any
     ) -> None:
-        recipients = [
-            sub.endpoint
-            for sub in backend.subscriptions.values()
-            if sub.topic.arn == arn and sub.protocol in ("email", "email-json")
-        ]
+        recipients = email_recipients(backend, arn)
         entry = {
             "topic": arn,
             "to": recipients or [f"(no email subscription: set {' or '.join(email_config_keys())})"],
