@@ -609,6 +609,10 @@ class _Object:
             return any(self.matches_object(c) for c in candidates)
         return all(self.matches_object(c) for c in candidates)
 
+    def names(self) -> frozenset[str]:
+        """The field names this object reads at its own level, its alternatives' included."""
+        return frozenset(key for key, _ in self.fields).union(*(a.names() for a in self.alternatives))
+
     def matches_object(self, event: Any) -> bool:
         """Whether one event object (or ``_MISSING``) matches every field and one alternative."""
         for key, node in self.fields:
@@ -621,12 +625,14 @@ class _Object:
 class CompiledPattern:
     """A checked pattern, ready to match events many times over."""
 
-    __slots__ = ("_root",)
+    __slots__ = ("_root", "top_fields")
 
     def __init__(self, pattern: Mapping[str, Any]) -> None:
         """Check ``pattern`` (PatternError if EventBridge refuses it) and compile it."""
         or_aware = _reading(pattern)
         self._root = _Object(pattern, or_aware)
+        #: The event's top-level fields the pattern reads (in any ``$or`` branch too).
+        self.top_fields = self._root.names()
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Whether ``event`` (parsed JSON) matches."""
