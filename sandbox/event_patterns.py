@@ -22,13 +22,15 @@ AWS publishes (its README and its tests; the facts, not its code):
 - JSON types: a string matches only strings, a number only numbers, ``true`` only ``true``;
   ``prefix``, ``suffix``, ``equals-ignore-case``, ``wildcard`` and ``cidr`` only strings,
   ``numeric`` only numbers (never a boolean); ``anything-but`` matches any value of another type.
-- Numbers compare by their IEEE-754 double value, so ``300``, ``300.0`` and ``3.0e2`` are equal:
-  event-ruler compiles a number in a pattern to a numeric-equality matcher as well as its text
-  (``JsonRuleCompiler.writeRules``; ``RuleCompilerTest.testFlattenRule`` expects
-  ``numericEquals("123")``; ``ByteMachineTest.WHEN_NumericEQIsAdded_THEN_ItMatchesMultipleNumericForms``
-  matches 300.0 against "300", "3.0e+2" and "300.0000"). The user guide's "Considerations when
-  creating event patterns" still says "300, 300.0, and 3.0e2 are not considered equal"; the
-  engine AWS publishes says otherwise, and this module follows the engine (docs/aws-fidelity.md).
+- An exact number matches a number of the same JSON form: ``[300]`` matches ``300`` but not
+  ``300.0`` (the user guide's "Considerations when creating event patterns": "300, 300.0, and
+  3.0e2 are not considered equal"), so an integer literal never matches a decimal one and the
+  other way round; ``{"numeric": ["=", 300]}`` compares values and matches both. aws/event-ruler
+  (the engine AWS publishes) also compiles a number literal to numeric equality
+  (``JsonRuleCompiler.writeRules``, ``RuleCompilerTest.testFlattenRule``), which would match
+  ``300.0``; where the two disagree this module follows the service's own documentation, the
+  stricter reading (docs/aws-fidelity.md). Once parsed, ``300.0`` and ``3.0e2`` are the same
+  double, so those two still match each other here.
 - A pattern string that is an IP address matches the same address written another way
   (event-ruler ``CIDR.ipToRangeIfPossible``, ``MachineTest.testIpExactMatch``).
 
@@ -124,6 +126,11 @@ def _comparable(value: Any) -> bool:
         return Decimal(text) == Decimal(repr(float(value)))
     except InvalidOperation:
         return False
+
+
+def _exact_number(value: Any) -> tuple[bool, Any]:
+    """What exact matching compares of a JSON number: whether it is written as an integer, and its value."""
+    return (isinstance(value, int), value)
 
 
 def _number_text(value: Any) -> str:
@@ -503,14 +510,14 @@ def _anything_but_test(argument: Any) -> Test:
         return lambda v: not any(test(v) for test in excluded)
     values = argument if isinstance(argument, list) else [argument]
     strings = frozenset(v for v in values if isinstance(v, str))
-    numbers = frozenset(v for v in values if _is_number(v))
+    numbers = frozenset(_exact_number(v) for v in values if _is_number(v))
 
     def test(value: Any) -> bool:
         kind = type(value)
         if kind is str:
             return value not in strings
         if kind in _NUMBER_TYPES:
-            return value not in numbers
+            return _exact_number(value) not in numbers
         return True
 
     return test
@@ -534,7 +541,7 @@ class _Leaf:
 
     def __init__(self, values: list[Any]) -> None:
         self.strings = frozenset(v for v in values if isinstance(v, str))
-        self.numbers = frozenset(v for v in values if _is_number(v))
+        self.numbers = frozenset(_exact_number(v) for v in values if _is_number(v))
         self.bools = frozenset(v for v in values if isinstance(v, bool))
         self.null = None in values
         self.ips = tuple(a for a in map(_ip_address, self.strings) if a is not None)
@@ -568,7 +575,7 @@ class _Leaf:
             if value in self.bools:
                 return True
         elif kind in _NUMBER_TYPES:
-            if value in self.numbers:
+            if _exact_number(value) in self.numbers:
                 return True
         elif value is None and self.null:
             return True
