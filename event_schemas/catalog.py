@@ -3,8 +3,9 @@
 Derived, never written by hand: the fields come from the contracts (``event_schemas/events``);
 producers, rules and targets from the program as evaluated under the mocks (``sandbox.program``).
 A representative event of each contract (:func:`representative_event`) is matched against every
-rule on the stack's bus with EventBridge semantics as moto implements them
-(``moto.events.models.EventPattern``); rules on other buses never see these events.
+rule on the stack's bus with EventBridge semantics by the project's matcher
+(``sandbox.event_patterns``, the one the sandbox routes with); rules on other buses never see
+these events.
 
 A producer of a source is a function or state machine whose role may ``events:PutEvents`` on the
 stack's bus and that says which source it speaks for: a function by its ``POWERTOOLS_SERVICE_NAME``
@@ -12,8 +13,8 @@ stack's bus and that says which source it speaks for: a function by its ``POWERT
 ``Source`` of the ``events:putEvents`` entries in its definition.
 
 ``python -m event_schemas.catalog --write-readme`` rewrites the table between the two markers of
-README.md; ``python -m event_schemas.catalog`` prints it. Needs moto and the Pulumi SDK (unlike
-the rest of ``event_schemas``): only the tests and that command import it.
+README.md; ``python -m event_schemas.catalog`` prints it. Needs the sandbox and the Pulumi SDK
+(unlike the rest of ``event_schemas``): only the tests and that command import it.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from moto.events.models import EventPattern
-
 from event_schemas import PROJECT_DIR, EventSchema, load
+from sandbox.event_patterns import compile_pattern
 from sandbox.program import DeclaredResource, Program, evaluate
 
 README_PATH = PROJECT_DIR / "README.md"
@@ -137,7 +137,7 @@ def receivers(program: Program, event: Any) -> list[tuple[str, list[str]]]:
     targets = _stack_bus(program, TARGET)
     matched = []
     for rule in sorted(_stack_bus(program, RULE), key=lambda r: r.name):
-        if EventPattern.load(rule["eventPattern"]).matches_event(event):
+        if compile_pattern(rule["eventPattern"]).matches(event):
             delivered = sorted(program.by_arn(t["arn"]).name for t in targets if t["rule"] == rule["name"])
             matched.append((rule.name, delivered))
     return matched

@@ -1,8 +1,9 @@
 """Deliver rule targets the way EventBridge and Lambda do: asynchronously, at least once.
 
-moto matches events to rules and writes log-group, SQS and archive targets itself; for Lambda
-and Step Functions targets (which moto cannot invoke) the rule hands the event to
-:class:`Dispatcher`. Delivery honours each target's retry policy and dead-letter queue as the
+Events are matched to rules by the project's matcher (:mod:`sandbox.event_patterns`, installed in
+place of moto's by :mod:`sandbox.emulation`); moto writes log-group, SQS and archive targets
+itself; for Lambda and Step Functions targets (which moto cannot invoke) the rule hands the event
+to :class:`Dispatcher`. Delivery honours each target's retry policy and dead-letter queue as the
 program declares them; a Lambda target is then invoked asynchronously with Lambda's own retries
 and its on-failure destination. Back-off delays are the real ones scaled down
 (``delay_scale``) so a sandbox run takes seconds, not hours.

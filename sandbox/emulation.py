@@ -13,10 +13,12 @@ Each patch below is one AWS behaviour (checked against the AWS documentation nam
 - **Step Functions StartExecution** without a name names the execution with a UUID, as AWS does
   (moto's server names every such execution ``None``, so the second one fails); a Choice rule
   whose path is absent fails the execution with ``States.Runtime`` (:mod:`sandbox.choice_paths`).
-- **EventBridge**: ``PutRule`` and ``TestEventPattern`` check patterns as EventBridge does
-  (:mod:`sandbox.event_patterns`); ``TestEventPattern`` answers with moto's matcher, the one that
-  routes every event here; ``StartReplay`` replays only the archived events of its time window,
-  to its ``FilterArns`` rules if given, through the same delivery as every other event.
+- **EventBridge**: one matcher, the project's own (:mod:`sandbox.event_patterns`, derived from the
+  EventBridge user guide and aws/event-ruler), replaces moto's: it routes every event to the
+  rules of its bus (``EventPattern.matches_event``), answers ``TestEventPattern`` and checks the
+  pattern of ``PutRule``; a rule without a pattern (a schedule) receives no events.
+  ``StartReplay`` replays only the archived events of its time window, to its ``FilterArns``
+  rules if given, through the same delivery as every other event.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import copy
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
@@ -34,13 +36,14 @@ from moto.core.utils import unix_time
 from moto.events.exceptions import InvalidEventPatternException, ValidationException
 from moto.events.models import Archive, EventPattern, Replay, ReplayState, events_backends
 from moto.events.responses import EventsHandler
+from moto.events.utils import EventMessageType
 from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import ComparisonVariable
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from sandbox import choice_paths, invocation
 from sandbox.delivery import Dispatcher
 from sandbox.endpoint import NotEmulated
-from sandbox.event_patterns import PatternError, parse_pattern, parse_test_event
+from sandbox.event_patterns import PatternError, compile_pattern, parse_pattern, parse_test_event
 from sandbox.functions import DeclaredFunction, FunctionRuntime
 
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
@@ -77,6 +80,30 @@ def _epoch(value: Any) -> float:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
+def _as_matched(event: EventMessageType) -> dict[str, Any]:
+    """The event EventBridge matches: ``time`` as the ISO-8601 text targets receive, without moto's bookkeeping.
+
+    moto holds ``time`` as epoch seconds until delivery and adds ``ingestion-time``.
+    """
+    matched = {key: value for key, value in event.items() if key != "ingestion-time"}
+    stamp = matched.get("time")
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        matched["time"] = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return matched
+
+
+def _matches_event(pattern: EventPattern, event: EventMessageType) -> bool:
+    """What moto's ``EventPattern.matches_event`` answers here: the project's matcher, compiled once per text."""
+    raw = pattern.dump()
+    if not raw:
+        return False
+    compiled = compile_pattern(raw)
+    # Only a pattern on time or ingestion-time sees a difference: spare every other rule the copy.
+    if compiled.top_fields.isdisjoint(("time", "ingestion-time")):
+        return compiled.matches(event)
+    return compiled.matches(_as_matched(event))
+
+
 class Emulation:
     """The sandbox's corrections to moto, installed while a sandbox runs."""
 
@@ -106,6 +133,7 @@ class Emulation:
         self._patch(ComparisonVariable, "_eval_body", choice_paths.fail_on_missing_variable)
         self._patch(EventsHandler, "put_rule", self._checked_put_rule())
         self._patch(EventsHandler, "test_event_pattern", self._test_event_pattern())
+        self._patch(EventPattern, "matches_event", _matches_event)
         self._patch(Replay, "replay_events", self._replay_events())
 
     def uninstall(self) -> None:
@@ -250,15 +278,14 @@ class Emulation:
     @staticmethod
     def _test_event_pattern() -> Callable[..., str]:
         def test_event_pattern(response: EventsHandler) -> str:
-            raw = response._get_param("EventPattern")
             try:
-                pattern = parse_pattern(raw)
+                pattern = compile_pattern(response._get_param("EventPattern") or "")
             except PatternError as error:
                 raise InvalidEventPatternException(str(error)) from None
             event = parse_test_event(response._get_param("Event"))
             if event is None:
                 raise ValidationException("Parameter Event is not valid.")
-            return json.dumps({"Result": EventPattern(raw, pattern).matches_event(event)})  # pyrefly: ignore[bad-argument-type]
+            return json.dumps({"Result": pattern.matches(event)})
 
         return test_event_pattern
 

@@ -258,9 +258,7 @@ def test_capture_is_per_bus(workflow: Workflow, dev_program: Program) -> None:
     ("amount", "outcome"),
     [(100, contract.PAYMENT_SUCCEEDED), (100.01, contract.PAYMENT_FAILED), (500, contract.PAYMENT_FAILED)],
 )
-def test_threshold_comes_from_config(
-    world: World, low_threshold_program: Program, amount: float, outcome: str
-) -> None:
+def test_threshold_comes_from_config(world: World, low_threshold_program: Program, amount: float, outcome: str) -> None:
     """GIVEN ``fraudThreshold: 100`` WHEN an order runs THEN above 100 fails and 100 itself succeeds."""
     bus = low_threshold_program.outputs["event_bus_name"]
     workflow = world.workflow(low_threshold_program)

@@ -500,6 +500,39 @@ def test_a_pattern_eventbridge_refuses_is_refused_not_matched_against_everything
     assert "typo" not in names
 
 
+def test_events_are_routed_with_eventbridges_semantics_not_moto_s(endpoint: Sandbox) -> None:
+    # GIVEN a bus of its own with a rule on an array of objects (one element must hold both fields)
+    # and a numeric filter, targeting a queue
+    events, sqs = endpoint.client("events"), endpoint.client("sqs")
+    name = f"matcher-{uuid.uuid4().hex[:8]}"
+    events.create_event_bus(Name=name)
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"source": ["matcher-test"], "detail": {"items": {"sku": ["B"], "qty": [{"numeric": [">", 1]}]}}}
+    events.put_rule(Name=name, EventBusName=name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, EventBusName=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    try:
+        # WHEN events are put whose items hold both fields in one element, split over two, or a boolean qty
+        details = {
+            "same-element": {"items": [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]},
+            "split": {"items": [{"sku": "B", "qty": 1}, {"sku": "A", "qty": 5}]},
+            "boolean": {"items": [{"sku": "B", "qty": True}]},
+        }
+        entries = [
+            {"Source": "matcher-test", "DetailType": case, "Detail": json.dumps(detail), "EventBusName": name}
+            for case, detail in details.items()
+        ]
+        assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
+        # THEN only the first reaches the queue (moto's matcher never searched arrays of objects)
+        received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        assert [json.loads(m["Body"])["detail-type"] for m in received] == ["same-element"]
+    finally:
+        events.remove_targets(Rule=name, EventBusName=name, Ids=["queue"])
+        events.delete_rule(Name=name, EventBusName=name)
+        events.delete_event_bus(Name=name)
+        sqs.delete_queue(QueueUrl=queue)
+
+
 # --- what the endpoint does not serve -----------------------------------------------------------------
 NOT_SERVED: dict[str, tuple[str, str, Callable[[Sandbox], Any]]] = {
     "S3 (a service the program does not use)": ("s3", "", lambda s: s.client("s3").list_buckets()),
