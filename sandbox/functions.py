@@ -89,8 +89,12 @@ class LambdaContext:
         return {}
 
     def log(self, msg: object) -> None:
-        """Write ``msg`` to the function's log, as the runtime does (no newline added)."""
-        sys.stdout.write(str(msg))
+        """Write ``msg`` to the function's log, as the runtime does (no newline added).
+
+        Through the process's log router, as the runtime writes to its log sink rather than to
+        whatever ``sys.stdout`` is now.
+        """
+        (function_logs.router() or sys.stdout).write(str(msg))
 
     def __repr__(self) -> str:
         """As the runtime shows it."""
