@@ -112,10 +112,5 @@ class PaymentService(pulumi.ComponentResource):
         self.state_machine_arn = self.state_machine.arn
         self.state_machine_name = self.state_machine.name
         self.workflow_log_group_name = self.log_group.name
-        self.register_outputs(
-            {
-                "state_machine_arn": self.state_machine_arn,
-                "state_machine_name": self.state_machine_name,
-                "workflow_log_group_name": self.workflow_log_group_name,
-            }
-        )
+        outputs = ("state_machine_arn", "state_machine_name", "workflow_log_group_name")
+        self.register_outputs({name: getattr(self, name) for name in outputs})

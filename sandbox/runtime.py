@@ -189,6 +189,10 @@ class Sandbox:
 
         # The outputs `pulumi stack output` shows, the API's URL pointing at the local API.
         self.outputs = {**self.program.outputs, **dict.fromkeys(api_url_outputs(self.program), self.api_url)}
+        self._write_state_files()
+
+    def _write_state_files(self) -> None:
+        """The outputs, an empty outbox and the shell file, in the state directory."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "outputs.json").write_text(json.dumps(self.outputs, indent=2) + "\n")
         (self.state_dir / "outbox.jsonl").write_text("")

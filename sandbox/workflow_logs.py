@@ -3,7 +3,7 @@
 A state machine whose logging configuration names a CloudWatch Logs group and a level writes the
 history events of that level to it ("Logging in CloudWatch Logs", Step Functions developer guide),
 one JSON object per event (``id``, ``type``, ``details``, ``previous_event_id``,
-``event_timestamp``, ``execution_arn``; ``details`` without input and output unless
+``event_timestamp``, ``execution_arn``, ``redrive_count``; ``details`` without input and output unless
 ``includeExecutionData``). For an EXPRESS workflow, which keeps no history, that is the only
 record of its executions.
 
@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from moto.logs.exceptions import ResourceNotFoundException
@@ -46,7 +47,7 @@ class _BackendSession(CloudWatchLoggingSession):
         group, stream = self.configuration.log_group_name, self.configuration.log_stream_name
         backend: Any = self._logs_client
         try:
-            event = {"timestamp": int(time.time() * 1000), "message": to_json_str(history_log)}
+            event = {"timestamp": int(time.time() * 1000), "message": to_json_str(aws_record(history_log))}
             with _LOCK:
                 if stream not in backend.groups[group].streams:
                     backend.create_log_stream(group, stream)
@@ -55,6 +56,16 @@ class _BackendSession(CloudWatchLoggingSession):
             log.debug("execution log of %s dropped: no log group %s", self.execution_arn, group)
         except Exception:
             log.exception("execution log of %s dropped", self.execution_arn)
+
+
+def aws_record(history_log: HistoryLog) -> dict[str, Any]:
+    """The record as Step Functions writes it: ``event_timestamp`` in epoch ms (a string), ``redrive_count``."""
+    record: dict[str, Any] = dict(history_log)
+    stamp = record.get("event_timestamp")
+    moment = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    record["event_timestamp"] = str(int(moment.timestamp() * 1000))
+    record["redrive_count"] = "0"
+    return record
 
 
 def session_for(state_machine: Any, execution_arn: str) -> CloudWatchLoggingSession | None:
