@@ -52,6 +52,8 @@ class PaymentService(pulumi.ComponentResource):
     """ARN of the payment state machine."""
     state_machine_name: pulumi.Output[str]
     """Physical name of the payment state machine."""
+    workflow_log_group_name: pulumi.Output[str]
+    """The workflow's log group: an EXPRESS workflow's only record of its executions."""
 
     def __init__(self, name: str, args: PaymentServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the state machine with its role and logs, and subscribe it to OrderCreated."""
@@ -109,6 +111,6 @@ class PaymentService(pulumi.ComponentResource):
         )
         self.state_machine_arn = self.state_machine.arn
         self.state_machine_name = self.state_machine.name
-        self.register_outputs(
-            {"state_machine_arn": self.state_machine_arn, "state_machine_name": self.state_machine_name}
-        )
+        self.workflow_log_group_name = self.log_group.name
+        outputs = ("state_machine_arn", "state_machine_name", "workflow_log_group_name")
+        self.register_outputs({name: getattr(self, name) for name in outputs})

@@ -34,6 +34,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventsBackend, events_backends
 from moto.logs.models import logs_backends
 from moto.sns.models import SNSBackend
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from components.settings import STANDARD, load_settings
 from cost.usage import FunctionUsage, Usage
@@ -333,7 +334,9 @@ def meter(sandbox: Sandbox, batch: Sequence[tuple[int, float]], idle_timeout: fl
     if access_log is None:
         raise RuntimeError("the meter counts API requests in the stage's access log: the stage declares none")
     executions, transitions, (workflow_group, workflow_lines) = _workflow(sandbox)
-    logs[workflow_group] = logs.get(workflow_group, []) + workflow_lines
+    # The lines rendered from the histories stand for the group's own (the same events, which the
+    # sandbox's executions also write there): counted once.
+    logs[workflow_group] = workflow_lines
     return Usage(
         stack=program.stack,
         region=program.region,
@@ -404,12 +407,13 @@ def _workflow(sandbox: Sandbox) -> tuple[int, int, tuple[str, list[str]]]:
     group = str(logging_config.get("logDestination") or "").split(":log-group:", 1)[-1].removesuffix(":*")
     executions = transitions = 0
     lines: list[str] = []
-    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine["arn"]):
-        for execution in page["executions"]:
-            executions += 1
-            history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
-            transitions += sum(1 for event in history if event["type"].endswith("StateEntered"))
-            lines += workflow_log_lines(history, execution["executionArn"], level)
+    # Read from the endpoint's backend: ListExecutions is refused for an EXPRESS state machine, as on AWS.
+    backend = stepfunctions_parser_backends[sandbox.program.account_id][sandbox.program.region]
+    for execution in backend.describe_state_machine(machine["arn"]).executions:
+        executions += 1
+        history = sfn.get_execution_history(executionArn=execution.execution_arn, maxResults=1000)["events"]
+        transitions += sum(1 for event in history if event["type"].endswith("StateEntered"))
+        lines += workflow_log_lines(history, execution.execution_arn, level)
     return executions, transitions, (group, lines)
 
 

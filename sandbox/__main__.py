@@ -86,8 +86,9 @@ def print_banner(sandbox: Sandbox, stack: str, seconds: float) -> None:
     if keys:
         auth_key = program.config_key("apiAuth")
         print(f"The API requires a key ({auth_key} API_KEY): send 'x-api-key: {keys[0]}'")
+    express = any(m.get("type") == "EXPRESS" for m in program.of_type("aws:sfn/stateMachine:StateMachine"))
     source, *rest = shell.try_commands(
-        env_path=_shown(sandbox.env_path), api_url=sandbox.api_url, outputs=sandbox.outputs
+        env_path=_shown(sandbox.env_path), api_url=sandbox.api_url, outputs=sandbox.outputs, express=express
     )
     print(
         f"\nAWS endpoint: {sandbox.endpoint_url} (the README lists what it serves)."

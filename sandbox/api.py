@@ -17,13 +17,12 @@ import json
 import logging
 import re
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.server import ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from jsonschema.protocols import Validator
 
@@ -47,6 +46,7 @@ from sandbox.gateway_responses import (
     render_response,
 )
 from sandbox.program import Program
+from sandbox.proxy_event import RequestHeaders, Resource, proxy_event
 from sandbox.request_validation import body_problem, model_validator
 
 log = logging.getLogger("sandbox.api")
@@ -106,6 +106,15 @@ def _resource_paths(program: Program) -> Callable[[str], tuple[str, ...]]:
         return (*path_of(resource["parentId"], (*seen, resource_id)), resource["pathPart"])
 
     return path_of
+
+
+def resource_ids(program: Program) -> dict[str, str]:
+    """Each API resource's ID (``requestContext.resourceId``) by its path (``/order/{id}``)."""
+    path_of = _resource_paths(program)
+    ids = {"/" + "/".join(path_of(r.id)): r.id for r in program.of_type("aws:apigateway/resource:Resource")}
+    for api in program.of_type("aws:apigateway/restApi:RestApi"):
+        ids["/"] = api["rootResourceId"]
+    return ids
 
 
 def _declared_validators(program: Program) -> list[tuple[str, ValidatorSpec]]:
@@ -247,10 +256,19 @@ class ApiServer:
         apis = program.of_type("aws:apigateway/restApi:RestApi")
         self.api_id = apis[0].id if apis else ""
         self.account_id = program.account_id
-        self.api_keys = {k["value"] for k in program.of_type("aws:apigateway/apiKey:ApiKey") if k.get("value")}
+        #: The declared API keys' IDs by value.
+        self.api_key_ids = {k["value"]: k.id for k in program.of_type("aws:apigateway/apiKey:ApiKey") if k.get("value")}
+        self.api_keys = set(self.api_key_ids)
+        self.resource_ids = resource_ids(program)
+        self.deployment_id: str | None = stages[0].get("deployment") if stages else None
         self.functions = functions
         self.httpd = ThreadingHTTPServer((host, port), handler_class(self))
         self.httpd.daemon_threads = True
+
+    @property
+    def port(self) -> int:
+        """The port the API listens on."""
+        return self.httpd.server_address[1]
 
     @property
     def url(self) -> str:
@@ -268,9 +286,15 @@ class ApiServer:
         self.httpd.server_close()
 
     def handle(
-        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str = "127.0.0.1"
+        self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes, client_ip: str = "127.0.0.1"
     ) -> Answer:
-        """Answer one request as API Gateway would, and write its access log line."""
+        """Answer one request as API Gateway would, and write its access log line.
+
+        ``headers`` as the client sent them (a :class:`~sandbox.proxy_event.RequestHeaders`; any
+        other mapping is taken as one value per name); every lookup ignores the names' case.
+        """
+        if not isinstance(headers, RequestHeaders):
+            headers = RequestHeaders(headers.items())
         self._answering.request, self._answering.error = None, None
         answer = self._route(method, raw_path, headers, body, client_ip)
         request: RequestContext | None = self._answering.request
@@ -280,7 +304,7 @@ class ApiServer:
             function_logs.put_lines(self.access_log.log_group, [line])
         return answer
 
-    def _route(self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str) -> Answer:
+    def _route(self, method: str, raw_path: str, headers: RequestHeaders, body: bytes, client_ip: str) -> Answer:
         """Route one request: validate as API Gateway would, then invoke the function."""
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
@@ -299,7 +323,7 @@ class ApiServer:
         event = self._proxy_event(route, match.groupdict(), split, headers, body, request)
         return self._integrate(route, path, event, request)
 
-    def _request_context(self, method: str, path: str, headers: dict[str, str], client_ip: str) -> RequestContext:
+    def _request_context(self, method: str, path: str, headers: Mapping[str, str], client_ip: str) -> RequestContext:
         """What API Gateway knows of a request before routing it."""
         return RequestContext(
             request_id=str(uuid.uuid4()),
@@ -314,7 +338,7 @@ class ApiServer:
         )
 
     def _validate_body(
-        self, route: Route, path: str, headers: dict[str, str], body: bytes, request: RequestContext
+        self, route: Route, path: str, headers: Mapping[str, str], body: bytes, request: RequestContext
     ) -> Answer | None:
         """The 400 BAD_REQUEST_BODY answer when the route's validator refuses the body, else ``None``."""
         if not route.validate_body:
@@ -385,7 +409,7 @@ class ApiServer:
         """API Gateway's answer to a request refused before routing (malformed HTTP, too large...)."""
         return self._gateway_error(GatewayError(response_type, message, status), RequestContext(str(uuid.uuid4())))
 
-    def _authorize(self, route: Route, headers: dict[str, str], request: RequestContext) -> Answer | None:
+    def _authorize(self, route: Route, headers: Mapping[str, str], request: RequestContext) -> Answer | None:
         """API Gateway's checks before validation: an API key, or a SigV4-signed request.
 
         The key must be one the program declares; a signature is required but not verified
@@ -412,34 +436,27 @@ class ApiServer:
         route: Route,
         params: dict[str, str],
         split: Any,
-        headers: dict[str, str],
+        headers: RequestHeaders,
         body: bytes,
         request: RequestContext,
     ) -> dict[str, Any]:
-        text = body.decode("utf-8", errors="replace") if body else None
-        multi_query = parse_qs(split.query) if split.query else None
-        return {
-            "resource": route.path,
-            "path": split.path,
-            "httpMethod": request.http_method,
-            "headers": headers,
-            "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} if multi_query else None,
-            "multiValueQueryStringParameters": multi_query,
-            "pathParameters": params or None,
-            "stageVariables": self.stage_variables or None,
-            "requestContext": {
-                "resourcePath": route.path,
-                "httpMethod": request.http_method,
-                "path": request.path,
-                "stage": self.stage,
-                "requestId": request.request_id,
-                "requestTimeEpoch": int(time.time() * 1000),
-                "identity": {"sourceIp": request.source_ip},
-            },
-            "body": text,
-            "isBase64Encoded": False,
-        }
+        key = headers.get("x-api-key") if route.api_key_required else None
+        resource = Resource(
+            path=route.path,
+            resource_id=self.resource_ids.get(route.path, ""),
+            deployment_id=self.deployment_id,
+            api_key=(key, self.api_key_ids[key]) if key is not None and key in self.api_key_ids else None,
+        )
+        return proxy_event(
+            resource,
+            request,
+            split,
+            headers,
+            body,
+            path_parameters=params,
+            stage_variables=self.stage_variables,
+            port=self.port,
+        )
 
 
 def _proxy_answer(response: Any) -> Answer:

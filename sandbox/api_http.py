@@ -14,9 +14,12 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar, Protocol
+
+from sandbox.proxy_event import RequestHeaders
 
 log = logging.getLogger("sandbox.api")
 
@@ -39,8 +42,8 @@ Answer = tuple[int, dict[str, str], bytes]
 class Gateway(Protocol):
     """What the HTTP layer needs from the API: an answer to a request, and to a refusal."""
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str) -> Answer:
-        """Answer one well-formed request."""
+    def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes, client_ip: str) -> Answer:
+        """Answer one well-formed request (``headers``: a :class:`RequestHeaders`, names in any case)."""
         ...
 
     def refuse(self, response_type: str, status: int, message: str) -> Answer:
@@ -118,8 +121,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self._answer_refusal(_RefusedError("DEFAULT_5XX", 500, "Internal server error"))
 
     # --- reading ---------------------------------------------------------------------------
-    def _read_request(self) -> tuple[str, str, dict[str, str], bytes, str] | None:
-        """Method, target, headers (lower-case names), body and client address; ``None``: no request."""
+    def _read_request(self) -> tuple[str, str, RequestHeaders, bytes, str] | None:
+        """Method, target, headers (as sent: case and repeats kept), body and client address; ``None``: no request."""
         try:
             line = self._read_request_line()
             if line is None:
@@ -139,7 +142,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         except TimeoutError:
             # A client that stopped sending in the middle of a request.
             raise _bad_request("Request Timeout") from None
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers = RequestHeaders(self.headers.items())
         return self.command, self.path, headers, body, self.client_address[0]
 
     def _read_request_line(self) -> bytes | None:

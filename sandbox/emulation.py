@@ -10,6 +10,10 @@ Each patch below is one AWS behaviour (checked against the AWS documentation nam
   tail. Any other path to a container (functions the program does not declare, ``InvokeAsync``,
   SNS or event-source triggers) is :class:`NotEmulated`, and so is changing the code,
   configuration or existence of a declared function, which the sandbox would not honour.
+- **Step Functions ListExecutions** of an EXPRESS state machine is refused with
+  ``StateMachineTypeNotSupported``, as AWS refuses it (an EXPRESS workflow keeps no execution
+  history: its log group is its record), and every execution writes the history events of its
+  state machine's logging level to its log group (:mod:`sandbox.workflow_logs`).
 - **Step Functions StartExecution** without a name names the execution with a UUID, as AWS does
   (moto's server names every such execution ``None``, so the second one fails); a Choice rule
   whose path is absent fails the execution with ``States.Runtime`` (:mod:`sandbox.choice_paths`).
@@ -37,10 +41,12 @@ from moto.events.exceptions import InvalidEventPatternException, ValidationExcep
 from moto.events.models import Archive, EventPattern, Replay, ReplayState, events_backends
 from moto.events.responses import EventsHandler
 from moto.events.utils import EventMessageType
+from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import ComparisonVariable
+from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from sandbox import choice_paths, invocation
+from sandbox import choice_paths, invocation, workflow_logs
 from sandbox.delivery import Dispatcher
 from sandbox.endpoint import NotEmulated
 from sandbox.event_patterns import PatternError, compile_pattern, parse_pattern, parse_test_event
@@ -130,6 +136,8 @@ class Emulation:
         for name in _FUNCTION_CHANGES:
             self._patch(LambdaBackend, name, self._declared_functions_fixed(getattr(LambdaBackend, name)))
         self._patch(StepFunctionsParserBackend, "start_execution", self._named_executions())
+        self._patch(StepFunctionBackend, "list_executions", _standard_executions_only())
+        self._patch(Execution, "__init__", workflow_logs.logged_executions())
         self._patch(ComparisonVariable, "_eval_body", choice_paths.fail_on_missing_variable)
         self._patch(EventsHandler, "put_rule", self._checked_put_rule())
         self._patch(EventsHandler, "test_event_pattern", self._test_event_pattern())
@@ -315,3 +323,32 @@ class Emulation:
             emulation.on_trace(f"replay {replay.name}: {replayed} archived events sent to {bus.name} again")
 
         return replay_events
+
+
+class StateMachineTypeNotSupportedError(JsonRESTError):
+    """Step Functions' refusal of an operation the state machine's type does not support (HTTP 400)."""
+
+    code = 400
+
+    def __init__(self) -> None:
+        """The error ListExecutions answers for an EXPRESS state machine."""
+        super().__init__(
+            "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"
+        )
+
+
+def _standard_executions_only() -> Callable[..., Any]:
+    """ListExecutions, refused for an EXPRESS state machine as AWS refuses it.
+
+    The Step Functions API reference lists ``StateMachineTypeNotSupported`` ("State machine type is
+    not supported", HTTP 400) among ListExecutions' errors and says the action "is not supported by
+    EXPRESS state machines"; the message is the one AWS answers with.
+    """
+    original = StepFunctionBackend.list_executions
+
+    def list_executions(backend: StepFunctionBackend, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+        if backend.describe_state_machine(state_machine_arn).type == "EXPRESS":
+            raise StateMachineTypeNotSupportedError()
+        return original(backend, state_machine_arn, *args, **kwargs)
+
+    return list_executions

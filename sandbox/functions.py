@@ -1,9 +1,11 @@
 """Run the real handler code in-process, each function with the environment the program gives it.
 
-A function's module is loaded once, under a name of its own, with the function's environment
-(plus the local endpoint and dummy credentials) set while it imports: that is when the handlers
-read their configuration and build their boto3 clients, as at a Lambda cold start. The global
-environment is restored afterwards, so two functions never see each other's variables.
+A function's module is loaded once, under a name of its own, at a cold start: that is when the
+handlers read their configuration and build their boto3 clients. From then on, whenever a thread
+imports or runs a function, ``os.environ`` is that function's environment as Lambda sets it (its
+own variables, the variables Lambda defines, the local endpoint and dummy credentials), and only
+that thread sees it (:mod:`sandbox.environment`); so two functions never see each other's
+variables, and the process environment is never changed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import logging
-import os
+import sys
 import threading
 import time
 import uuid
@@ -21,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from sandbox import logs as function_logs
+from sandbox.environment import FunctionEnvironment
 from sandbox.logs import FunctionScope
 from sandbox.platform_log import error_line, error_payload, platform_end, platform_start
 from sandbox.program import PROJECT_DIR, Program
@@ -36,23 +39,72 @@ DEFAULT_ASYNC_RETRIES = 2
 DEFAULT_ASYNC_MAX_AGE_SECONDS = 6 * 3600
 
 
+class CognitoIdentity:
+    """The caller's Amazon Cognito identity: none for the invocations the sandbox makes."""
+
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    def __init__(self) -> None:
+        """No identity (what the runtime gives when the invocation carries none)."""
+        self.cognito_identity_id: str | None = None
+        self.cognito_identity_pool_id: str | None = None
+
+    def __repr__(self) -> str:
+        """As the runtime shows it."""
+        return (
+            f"CognitoIdentity([cognito_identity_id={self.cognito_identity_id},"
+            f"cognito_identity_pool_id={self.cognito_identity_pool_id}])"
+        )
+
+
 class LambdaContext:
-    """The attributes of Lambda's context object the handlers (and Powertools) read."""
+    """Lambda's context object, with the Python runtime's interface.
+
+    The attributes and methods of ``awslambdaric.lambda_context.LambdaContext`` (the runtime
+    interface client): ``memory_limit_in_mb`` is a string, read from the environment as the runtime
+    does; ``client_context`` is ``None`` (only a mobile SDK's Invoke carries one); ``identity`` is a
+    :class:`CognitoIdentity` with both ids ``None``; ``log()`` writes to the function's log.
+    """
 
     def __init__(self, function: DeclaredFunction, request_id: str | None = None) -> None:
         """Context of one invocation of ``function`` (a new request id unless given)."""
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function.arn
-        self.memory_limit_in_mb = function.memory_mb
         self.aws_request_id = request_id or str(uuid.uuid4())
         self.log_group_name = function.log_group
-        self.log_stream_name = f"sandbox/{self.aws_request_id}"
+        self.log_stream_name = function_logs.stream_name(function.log_group)
+        self.function_name = function.name
+        self.memory_limit_in_mb = str(function.memory_mb)
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function.arn
+        self.tenant_id: str | None = None
+        self.client_context: Any = None
+        self.identity = CognitoIdentity()
         self._deadline = time.monotonic() + function.timeout_seconds
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's timeout."""
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+    def w3c(self) -> dict[str, str]:
+        """The W3C trace context the invocation's client context carried: none here."""
+        return {}
+
+    def log(self, msg: object) -> None:
+        """Write ``msg`` to the function's log, as the runtime does (no newline added).
+
+        Through the process's log router, as the runtime writes to its log sink rather than to
+        whatever ``sys.stdout`` is now.
+        """
+        (function_logs.router() or sys.stdout).write(str(msg))
+
+    def __repr__(self) -> str:
+        """As the runtime shows it."""
+        return (
+            f"LambdaContext([aws_request_id={self.aws_request_id},log_group_name={self.log_group_name},"
+            f"log_stream_name={self.log_stream_name},function_name={self.function_name},"
+            f"memory_limit_in_mb={self.memory_limit_in_mb},function_version={self.function_version},"
+            f"invoked_function_arn={self.invoked_function_arn},client_context=None,identity={self.identity},"
+            f"tenant_id=None])"
+        )
 
 
 @dataclass
@@ -66,6 +118,8 @@ class DeclaredFunction:
     timeout_seconds: int
     memory_mb: int
     log_group: str
+    #: The runtime identifier (``python3.12``): Lambda's ``AWS_EXECUTION_ENV`` names it.
+    runtime: str
     #: ``Text`` or ``JSON``: the format of the lines Lambda itself writes (START, REPORT, errors).
     log_format: str = "Text"
     async_retries: int = DEFAULT_ASYNC_RETRIES
@@ -74,6 +128,8 @@ class DeclaredFunction:
     on_failure_arn: str | None = None
     #: Distinguishes loads of the same function by successive sandboxes of one process.
     generation: int = field(default_factory=lambda: next(_GENERATIONS))
+    #: ``os.environ`` as the function sees it, kept from its cold start on (see :meth:`FunctionRuntime.environment`).
+    variables: dict[str, str | None] = field(default_factory=dict, repr=False)
     _entry: Callable[[dict[str, Any], Any], Any] | None = field(default=None, repr=False)
 
 
@@ -89,6 +145,7 @@ def declared_functions(program: Program) -> dict[str, DeclaredFunction]:
             environment=dict((res.get("environment") or {}).get("variables") or {}),
             timeout_seconds=int(res.get("timeout", 3)),
             memory_mb=int(res.get("memorySize", 128)),
+            runtime=str(res["runtime"]),
             log_group=logging_config.get("logGroup", f"/aws/lambda/{res['name']}"),
             log_format=logging_config.get("logFormat", "Text"),
         )
@@ -151,7 +208,7 @@ class FunctionRuntime:
             record(platform_end(fn, request_id, duration_ms, status))
 
         try:
-            with FunctionScope(fn.log_group, tap):
+            with FunctionScope(fn.log_group, tap), FunctionEnvironment(self.environment(fn)):
                 fault = self.faults.get(fn.name)
                 if fault is not None:
                     fault(event)
@@ -176,18 +233,7 @@ class FunctionRuntime:
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot load handler {fn.handler} of {fn.name} from {path}")
         module = importlib.util.module_from_spec(spec)
-        environment = {
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "sandbox",
-            "AWS_SECRET_ACCESS_KEY": "sandbox",
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": fn.log_group,
-            **fn.environment,
-        }
-        service = environment.get("POWERTOOLS_SERVICE_NAME")
+        service = self.environment(fn).get("POWERTOOLS_SERVICE_NAME")
         real_get_logger = logging.getLogger
 
         def own_logger(name: str | None = None) -> logging.Logger:
@@ -195,17 +241,48 @@ class FunctionRuntime:
             # Powertools logger of each function gets a logger of its own (its level, its stream).
             return real_get_logger(logger_name(fn) if name is not None and name == service else name)
 
-        with _IMPORT_LOCK, FunctionScope(fn.log_group):
-            saved = dict(os.environ)
+        with _IMPORT_LOCK, FunctionScope(fn.log_group), FunctionEnvironment(self.environment(fn)):
             try:
-                os.environ.update(environment)
                 logging.getLogger = own_logger
                 spec.loader.exec_module(module)
             finally:
                 logging.getLogger = real_get_logger
-                os.environ.clear()
-                os.environ.update(saved)
         return module
+
+    def environment(self, fn: DeclaredFunction) -> dict[str, str | None]:
+        """``fn``'s environment, made at its first use and kept (what the function writes stays in it).
+
+        The variables Lambda defines for every function ("Defined runtime environment
+        variables"), with the sandbox's endpoint and dummy credentials for the execution role's
+        keys, then the function's own variables. Not defined here: ``AWS_LAMBDA_RUNTIME_API`` and
+        ``LAMBDA_RUNTIME_DIR`` (no runtime API or runtime directory runs here), ``AWS_SESSION_TOKEN``
+        (dummy keys need none) and ``_X_AMZN_TRACE_ID`` (set per invocation on Lambda, while
+        concurrent runs of one function share these variables here).
+        """
+        if not fn.variables:
+            fn.variables.update(
+                {
+                    "AWS_ENDPOINT_URL": self.endpoint_url,
+                    "AWS_ACCESS_KEY_ID": "sandbox",
+                    "AWS_ACCESS_KEY": "sandbox",
+                    "AWS_SECRET_ACCESS_KEY": "sandbox",
+                    "AWS_DEFAULT_REGION": self.region,
+                    "AWS_REGION": self.region,
+                    "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
+                    "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+                    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                    "AWS_LAMBDA_LOG_GROUP_NAME": fn.log_group,
+                    "AWS_LAMBDA_LOG_STREAM_NAME": function_logs.stream_name(fn.log_group),
+                    "LAMBDA_TASK_ROOT": str(PROJECT_DIR),
+                    "_HANDLER": fn.handler,
+                    "TZ": ":UTC",
+                    "LANG": "en_US.UTF-8",
+                    **fn.environment,
+                }
+            )
+        return fn.variables
 
 
 def logger_name(fn: DeclaredFunction) -> str:

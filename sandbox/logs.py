@@ -53,13 +53,33 @@ class LogRouter(io.TextIOBase):
         self.account_id = account_id
         self.region = region
         self.echo = echo
+        #: Each log group's stream (one per function: one execution environment), by group.
         self._streams: dict[str, str] = {}
+        #: The streams created on the endpoint since its state was last reset.
+        self._created: set[str] = set()
         self._lock = threading.Lock()
 
-    def forget_streams(self) -> None:
-        """Open a new stream per log group on the next write (the endpoint's state was reset)."""
+    def forget_streams(self, *, names: bool = False) -> None:
+        """Create each stream again on the next write (the endpoint's state was reset).
+
+        The names stay (the functions' execution environments live on) unless ``names``: a new
+        sandbox's functions start new environments.
+        """
         with self._lock:
-            self._streams.clear()
+            self._created.clear()
+            if names:
+                self._streams.clear()
+
+    def stream_name(self, group: str) -> str:
+        """The stream ``group``'s lines go to: a name in Lambda's dated form, chosen on first use."""
+        with self._lock:
+            return self._stream_name(group)
+
+    def _stream_name(self, group: str) -> str:
+        stream = self._streams.get(group)
+        if stream is None:
+            stream = self._streams[group] = new_stream_name()
+        return stream
 
     def write(self, text: str) -> int:
         """Write ``text`` to the current function's log group, or to the console."""
@@ -88,16 +108,20 @@ class LogRouter(io.TextIOBase):
     def _put(self, group: str, lines: list[str]) -> None:
         backend: Any = logs_backends[self.account_id][self.region]
         with self._lock:
-            stream = self._streams.get(group)
+            stream = self._stream_name(group)
             try:
-                if stream is None:
-                    stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+                if stream not in self._created:
                     backend.create_log_stream(group, stream)
-                    self._streams[group] = stream
+                    self._created.add(stream)
                 now = int(time.time() * 1000)
                 backend.put_log_events(group, stream, [{"timestamp": now, "message": line} for line in lines])
             except Exception:  # the group may not exist (a function without one): keep the line visible
                 self.console.write("\n".join(lines) + "\n")
+
+
+def new_stream_name() -> str:
+    """A stream name as Lambda gives its execution environments: ``2026/12/02/[$LATEST]<32 hex digits>``."""
+    return f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
 
 
 _ROUTER: LogRouter | None = None
@@ -114,7 +138,7 @@ def install(account_id: str, region: str, echo: bool = False) -> LogRouter:
     if _ROUTER is None:
         _ROUTER = LogRouter(console, account_id, region, echo)
     _ROUTER.console, _ROUTER.account_id, _ROUTER.region, _ROUTER.echo = console, account_id, region, echo
-    _ROUTER.forget_streams()
+    _ROUTER.forget_streams(names=True)
     sys.stdout = _ROUTER
     return _ROUTER
 
@@ -122,6 +146,11 @@ def install(account_id: str, region: str, echo: bool = False) -> LogRouter:
 def router() -> LogRouter | None:
     """The process's router, once a sandbox has installed it."""
     return _ROUTER
+
+
+def stream_name(group: str) -> str:
+    """The stream the function logging to ``group`` writes to (a fresh name before any sandbox ran)."""
+    return _ROUTER.stream_name(group) if _ROUTER is not None else new_stream_name()
 
 
 def put_lines(group: str, lines: list[str]) -> None:

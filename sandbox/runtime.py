@@ -22,6 +22,7 @@ from moto.sqs.models import sqs_backends
 from moto.stepfunctions.models import stepfunctions_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from sandbox import environment as function_environment
 from sandbox import logs as function_logs
 from sandbox import moto_speedups, shell
 from sandbox.api import ApiServer, api_url_outputs
@@ -157,6 +158,8 @@ class Sandbox:
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
         os.environ["MOTO_PORT"] = str(self.aws_port)
 
+        # Each function's thread sees its function's environment, from its cold start on.
+        function_environment.install()
         self.functions = FunctionRuntime(self.program, self.endpoint_url)
         self.dispatcher = Dispatcher(
             self.functions,
@@ -186,6 +189,10 @@ class Sandbox:
 
         # The outputs `pulumi stack output` shows, the API's URL pointing at the local API.
         self.outputs = {**self.program.outputs, **dict.fromkeys(api_url_outputs(self.program), self.api_url)}
+        self._write_state_files()
+
+    def _write_state_files(self) -> None:
+        """The outputs, an empty outbox and the shell file, in the state directory."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "outputs.json").write_text(json.dumps(self.outputs, indent=2) + "\n")
         (self.state_dir / "outbox.jsonl").write_text("")
@@ -253,6 +260,7 @@ class Sandbox:
                 self._emulation.uninstall()
                 self._emulation = None
             self._uninstall_outbox()
+            function_environment.uninstall()
             if self._router is not None:
                 function_logs.uninstall(self._router)
                 self._router = None

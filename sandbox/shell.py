@@ -44,14 +44,24 @@ def env_file(*, bin_dir: Path, region: str, endpoint_url: str, api_url: str, out
     return "\n".join(lines) + "\n"
 
 
-def try_commands(*, env_path: str, api_url: str, outputs: Mapping[str, Any]) -> list[str]:
-    """The commands ``make sandbox`` prints, names filled in (after sourcing ``env_path``)."""
+def try_commands(*, env_path: str, api_url: str, outputs: Mapping[str, Any], express: bool = False) -> list[str]:
+    """The commands ``make sandbox`` prints, names filled in (after sourcing ``env_path``).
+
+    An ``express`` workflow has no execution list (ListExecutions is refused): its log group is shown.
+    """
+    if express:
+        executions = "aws logs filter-log-events --log-group-name " + shlex.quote(
+            str(outputs["payment_workflow_log_group_name"])
+        )
+    else:
+        executions = "aws stepfunctions list-executions --state-machine-arn " + shlex.quote(
+            str(outputs["payment_state_machine_arn"])
+        )
     return [
         f". {shlex.quote(env_path)}",
         f'curl -X POST {api_url}/order -d \'{{"id":101,"amount":100}}\'',
         f"curl {api_url}/order/101",
         f"aws dynamodb scan --table-name {shlex.quote(str(outputs['orders_table_name']))}",
-        "aws stepfunctions list-executions --state-machine-arn "
-        + shlex.quote(str(outputs["payment_state_machine_arn"])),
+        executions,
         f"aws logs filter-log-events --log-group-name {shlex.quote(str(outputs['catch_all_log_group_name']))}",
     ]

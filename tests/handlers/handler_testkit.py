@@ -88,7 +88,8 @@ class LambdaContext:
     """The attributes of the Lambda context object that Powertools reads."""
 
     function_name: str = "test-function"
-    memory_limit_in_mb: int = 128
+    #: A string, as the Python runtime gives it.
+    memory_limit_in_mb: str = "128"
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:test-function"
     aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
 

@@ -357,8 +357,9 @@ def test_payment_service_registers_its_outputs(component_monitor: RecordingMonit
     # WHEN its registered outputs are read
     outputs = _registered(component_monitor, _urn_of(payments))
     # THEN they are its declared outputs, resolved
-    assert set(outputs) == {"state_machine_arn", "state_machine_name"}
+    assert set(outputs) == {"state_machine_arn", "state_machine_name", "workflow_log_group_name"}
     assert outputs["state_machine_arn"].endswith(f":stateMachine:{outputs['state_machine_name']}")
+    assert outputs["workflow_log_group_name"] == "/aws/vendedlogs/eda-demo-dev-payment-workflow"
 
 
 @pytest.mark.parametrize(

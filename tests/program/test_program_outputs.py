@@ -21,6 +21,7 @@ EXPECTED_KEYS = {
     "event_bus_name",
     "orders_table_name",
     "payment_state_machine_arn",
+    "payment_workflow_log_group_name",
     "notification_topic_arn",
     "catch_all_log_group_name",
     "ops_topic_arn",
@@ -66,6 +67,12 @@ def test_each_output_is_the_right_resource_attribute(dev_program: Program) -> No
     assert outputs["payment_state_machine_arn"] == one(dev_program.of_type(STATE_MACHINE))["arn"]
     assert outputs["notification_topic_arn"] == notification["environment"]["variables"]["NOTIFICATION_TOPIC_ARN"]
     assert outputs["catch_all_log_group_name"] == catch_all["name"]
+    destination = one(dev_program.of_type(STATE_MACHINE))["loggingConfiguration"]["logDestination"]
+    assert destination.startswith(
+        one(dev_program.find("aws:cloudwatch/logGroup:LogGroup", name=outputs["payment_workflow_log_group_name"]))[
+            "arn"
+        ]
+    )
     assert alarms
     assert {a["alarmActions"][0] for a in alarms} == {outputs["ops_topic_arn"]}
     assert outputs["dashboard_name"] == one(dev_program.of_type("aws:cloudwatch/dashboard:Dashboard"))["dashboardName"]

@@ -22,6 +22,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from botocore.exceptions import ClientError
 from moto.awslambda.models import lambda_backends
 from sandbox_testkit import Response, SandboxPool, catch_all_events, http
 
@@ -166,6 +167,31 @@ def test_the_express_workflow_type_from_config_runs_the_same_choreography(config
     # THEN they end as with STANDARD
     assert _status(configured, 5, {"x-api-key": key}) == contract.ORDER_COMPLETED
     assert _status(configured, 6, {"x-api-key": key}) == contract.ORDER_CANCELLED
+
+
+def test_an_express_workflow_has_no_execution_list_and_logs_its_executions(configured: Sandbox) -> None:
+    # GIVEN the payment workflow switched to EXPRESS through config, and one order through it
+    (key,) = configured.api_keys
+    assert _post(configured, 9, 10, {"x-api-key": key}).status == 201
+    assert configured.wait_idle(30)
+    stepfunctions = configured.client("stepfunctions")
+    arn = configured.outputs["payment_state_machine_arn"]
+    # WHEN its executions are listed, as for a STANDARD workflow
+    with pytest.raises(ClientError) as refused:
+        stepfunctions.list_executions(stateMachineArn=arn)
+    # THEN the endpoint refuses as AWS does, and the workflow's log group (the README's EXPRESS way) has them
+    assert refused.value.response["Error"]["Code"] == "StateMachineTypeNotSupported"
+    assert refused.value.response["Error"]["Message"] == "This operation is not supported by this type of state machine"
+    group = configured.outputs["payment_workflow_log_group_name"]
+    (destination,) = stepfunctions.describe_state_machine(stateMachineArn=arn)["loggingConfiguration"]["destinations"]
+    assert f":log-group:{group}:" in destination["cloudWatchLogsLogGroup"]["logGroupArn"]
+    logged = [
+        json.loads(e["message"]) for e in configured.client("logs").filter_log_events(logGroupName=group)["events"]
+    ]
+    (started,) = [
+        e for e in logged if e["type"] == "ExecutionStarted" and json.loads(e["details"]["input"])["detail"]["id"] == 9
+    ]
+    assert [e["type"] for e in logged if e["execution_arn"] == started["execution_arn"]][-1] == "ExecutionSucceeded"
 
 
 def test_api_auth_from_config_is_enforced_by_the_local_api(configured: Sandbox) -> None:
