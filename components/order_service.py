@@ -34,7 +34,18 @@ from handlers import contract
 TYPE = "eda-demo:components:OrderService"
 ORDER_SCHEMA_PATH: Path = HANDLERS_DIR / "order_schema.json"
 STAGE_NAME = "api"
-#: JSON access-log line per request (API Gateway's $context variables).
+#: JSON access-log line per request (API Gateway's $context variables), valid JSON for every request.
+#:
+#: API Gateway substitutes each variable as its bare text, escaping nothing, and writes ``-`` for one
+#: without a value ("Set up CloudWatch logging for REST APIs in API Gateway"). So only variables whose
+#: values cannot hold ``"`` or ``\\`` stand between quotes here: ids, times, numbers, the method (an
+#: HTTP token), the declared resource path, the source IP and the gateway response type. Left out on
+#: purpose: ``$context.error.validationErrorString`` (the validator's messages carry ``"``, and some
+#: quote the request's own text), ``$context.integrationErrorMessage`` and ``$context.error.message``
+#: (raw text; an IAM-auth message quotes the client's ``Authorization`` header), and
+#: ``$context.error.messageString`` (quoted, but what it is for a request without an error is not
+#: documented). The validator's detail is in the stage's execution log at ERROR level instead,
+#: under the same request id (``API-Gateway-Execution-Logs_<api id>/<stage>``).
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -44,8 +55,7 @@ ACCESS_LOG_FORMAT = json.dumps(
         "resourcePath": "$context.resourcePath",
         "status": "$context.status",
         "responseLength": "$context.responseLength",
-        "integrationError": "$context.integrationErrorMessage",
-        "validationError": "$context.error.validationErrorString",
+        "errorType": "$context.error.responseType",
     }
 )
 
@@ -58,8 +68,8 @@ ACCESS_LOG_FORMAT = json.dumps(
 #: substituted as the validator wrote it, neither quoted nor escaped, and the validator's messages
 #: carry double quotes (``object has missing required properties (["amount"])``) and, for some
 #: keywords, the request's own text: no template that embeds it is JSON for every message. So a
-#: refused body answers the fixed message plus the request id, under which the access log records
-#: the validator's detail (``validationError``).
+#: refused body answers the fixed message plus the request id, under which the stage's execution log
+#: records the validator's detail.
 GATEWAY_RESPONSE_TEMPLATES = {
     "BAD_REQUEST_BODY": '{"error": $context.error.messageString, "requestId": "$context.requestId"}',
     "DEFAULT_4XX": '{"error": $context.error.messageString}',
