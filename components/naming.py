@@ -207,6 +207,15 @@ def vended_log_group_name(stack: str, source: str) -> str:
     return f"/aws/vendedlogs/{stack_prefix(stack)}-{_suffix(source)}"
 
 
+def api_execution_log_group_name(api_id: str, stage: str) -> str:
+    """The group API Gateway writes a REST API stage's execution logs to (its name, not ours to choose).
+
+    API Gateway creates ``API-Gateway-Execution-Logs_{rest-api-id}/{stage-name}`` itself, with no
+    retention, unless it exists ("Set up CloudWatch logging for REST APIs in API Gateway").
+    """
+    return f"API-Gateway-Execution-Logs_{api_id}/{stage}"
+
+
 def dashboard_name(stack: str, region: str) -> str:
     """The stack's dashboard: dashboards are account-global, so the name carries the region too."""
     return f"{stack_prefix(stack)}-{region}"

@@ -34,6 +34,8 @@ from handlers import contract
 TYPE = "eda-demo:components:OrderService"
 ORDER_SCHEMA_PATH: Path = HANDLERS_DIR / "order_schema.json"
 STAGE_NAME = "api"
+#: The stage's execution logging: errors only (``INFO`` would log every request, ``OFF`` none).
+EXECUTION_LOGGING_LEVEL = "ERROR"
 #: JSON access-log line per request (API Gateway's $context variables), valid JSON for every request.
 #:
 #: API Gateway substitutes each variable as its bare text, escaping nothing, and writes ``-`` for one
@@ -344,6 +346,22 @@ class OrderService(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=stage_depends_on),
         )
+        self._build_method_settings(name, args)
+
+    def _build_method_settings(self, name: str, args: OrderServiceArgs) -> None:
+        """Every method of the stage: throttled, with metrics, and execution logs of errors only.
+
+        ``ERROR`` puts the request validator's detail of a refused body (which no access-log line
+        can carry as JSON) in the execution log under its request id; ``INFO`` and data trace would
+        log every request's body and headers too. API Gateway creates the execution log group with
+        no retention unless it exists, so it is created first, with the stack's retention.
+        """
+        self.execution_logs = aws.cloudwatch.LogGroup(
+            f"{name}-api-execution-logs",
+            name=self.api.id.apply(lambda api_id: naming.api_execution_log_group_name(api_id, STAGE_NAME)),
+            retention_in_days=args.log_retention_days,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.method_settings = aws.apigateway.MethodSettings(
             f"{name}-throttling",
             rest_api=self.api.id,
@@ -353,8 +371,10 @@ class OrderService(pulumi.ComponentResource):
                 throttling_rate_limit=args.throttle_rate,
                 throttling_burst_limit=args.throttle_burst,
                 metrics_enabled=True,
+                logging_level=EXECUTION_LOGGING_LEVEL,
+                data_trace_enabled=False,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.execution_logs]),
         )
 
     def _build_usage_plan(self, name: str, args: OrderServiceArgs) -> None:

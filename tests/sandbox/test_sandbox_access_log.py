@@ -79,7 +79,7 @@ def test_each_request_writes_one_line_to_the_stages_access_log_group(sandbox: Sa
     # GIVEN a running sandbox
     # WHEN an order is accepted, one is refused, and an undeclared path is asked for
     created = post_order(sandbox, 21, 10)
-    refused = http("POST", f"{sandbox.api_url}/order", '{"id": 22}')
+    refused = http("POST", f"{sandbox.api_url}/order", '{"id": 22}', content_type="application/json")
     missing = http("GET", f"{sandbox.api_url}/nowhere")
     # THEN the stage's access log group holds one line per request, in order, with its status
     assert (created.status, refused.status, missing.status) == (201, 400, 403)
@@ -93,3 +93,21 @@ def test_each_request_writes_one_line_to_the_stages_access_log_group(sandbox: Sa
         ("403", "MISSING_AUTHENTICATION_TOKEN"),
     ]
     assert lines[1]["requestId"] == refused.body["requestId"]
+
+
+def test_a_refused_bodys_detail_is_in_the_stages_execution_log_under_its_request_id(sandbox: Sandbox) -> None:
+    # GIVEN a running sandbox of a stage logging its execution at ERROR
+    (settings,) = sandbox.program.of_type("aws:apigateway/methodSettings:MethodSettings")
+    assert settings["settings"]["loggingLevel"] == "ERROR"
+    (api,) = sandbox.program.of_type("aws:apigateway/restApi:RestApi")
+    group = f"API-Gateway-Execution-Logs_{api.id}/api"
+    # WHEN an order is accepted and one is refused
+    post_order(sandbox, 23, 10)
+    refused = http("POST", f"{sandbox.api_url}/order", '{"id": 24}', content_type="application/json")
+    # THEN the execution log group, which the program declares, holds the validator's line for the
+    # refused one only, as API Gateway words it, under the request id its answer carries
+    events = sandbox.client("logs").filter_log_events(logGroupName=group)["events"]
+    assert [e["message"] for e in events] == [
+        f"({refused.body['requestId']}) Request body does not match model schema for content type "
+        'application/json: [object has missing required properties (["amount"])]'
+    ]
