@@ -123,6 +123,9 @@ SCHEMA_REGISTRY = NameRule("EventBridge schema registry name", r"[A-Za-z0-9_.-]"
 #: "_" and "@" (digits are not listed, so they are refused here: stricter than AWS at worst).
 SCHEMA = NameRule("EventBridge schema name", r"[A-Za-z_.@-]", "letters and _-.@", 385)
 
+#: WAFv2 CreateWebACL Name: 1 to 128 of letters, digits, "_" and "-" (``^[\w\-]+$``).
+WEB_ACL = NameRule("WAFv2 web ACL name", r"[A-Za-z0-9_-]", f"{_LETTERS_DIGITS}, '-' and '_'", 128)
+
 
 def _api_gateway(what: str) -> NameRule:
     """API Gateway documents no constraint on these names beyond being given."""
@@ -164,6 +167,7 @@ NAMED_TYPES: dict[str, NamedType] = {
     "aws:apigateway/stage:Stage": NamedType("stageName", API_STAGE, auto_named=False),
     "aws:schemas/registry:Registry": NamedType("name", SCHEMA_REGISTRY),
     "aws:schemas/schema:Schema": NamedType("name", SCHEMA),
+    "aws:wafv2/webAcl:WebAcl": NamedType("name", WEB_ACL),
 }
 
 #: What Pulumi itself accepts as a stack name (``^[A-Za-z0-9_.-]{1,100}$``).

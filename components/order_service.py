@@ -29,6 +29,7 @@ from components.rest_api import (
     build_rest_api,
 )
 from components.roles import service_role
+from components.web_acl import BuiltWebAcl, build_web_acl
 from handlers import contract
 
 TYPE = "eda-demo:components:OrderService"
@@ -156,6 +157,12 @@ class OrderServiceArgs:
     #: Own API Gateway's account-level CloudWatch role setting: true in exactly one stack per account
     #: and region (the setting is shared, so two owners would overwrite each other on every update).
     manage_api_gateway_account: bool = settings.DEFAULT_MANAGE_API_GATEWAY_ACCOUNT
+    #: A WAFv2 web ACL in front of the stage, blocking a client IP past ``api_waf_rate_limit``
+    #: requests in 5 minutes.
+    api_waf: bool = settings.DEFAULT_API_WAF
+    api_waf_rate_limit: int = settings.DEFAULT_API_WAF_RATE_LIMIT
+    #: Retention of the API access log, part of the audit trail (``None``: ``log_retention_days``).
+    audit_log_retention_days: int | None = settings.DEFAULT_AUDIT_LOG_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         """Validate the API settings and the account and region, naming the field."""
@@ -165,6 +172,9 @@ class OrderServiceArgs:
             )
         if self.throttle_rate <= 0 or self.throttle_burst <= 0:
             raise ValueError("OrderServiceArgs.throttle_rate and throttle_burst must be positive")
+        low, high = settings.API_WAF_RATE_LIMIT_RANGE
+        if not low <= self.api_waf_rate_limit <= high:
+            raise ValueError(f"OrderServiceArgs.api_waf_rate_limit must be from {low} to {high}")
         for field_name in ("account_id", "region"):
             if getattr(self, field_name) in ("", None):
                 raise ValueError(f"OrderServiceArgs.{field_name} must be set (an empty one makes malformed ARNs)")
@@ -295,6 +305,12 @@ class OrderService(pulumi.ComponentResource):
         self._build_stage(name, args)
         if args.api_auth == "API_KEY":
             self._build_usage_plan(name, args)
+        #: The stage's web ACL (``None`` unless ``api_waf``).
+        self.web_acl: BuiltWebAcl | None = None
+        if args.api_waf:
+            metric_prefix = naming.stack_prefix(args.stack)
+            child = pulumi.ResourceOptions(parent=self)
+            self.web_acl = build_web_acl(name, self.stage.arn, args.api_waf_rate_limit, metric_prefix, child)
         self.api_url = self.stage.invoke_url
 
     def _build_routes(self, name: str, args: OrderServiceArgs) -> None:
@@ -329,7 +345,8 @@ class OrderService(pulumi.ComponentResource):
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-api-access-logs",
             name=naming.vended_log_group_name(args.stack, "api-access"),
-            retention_in_days=args.log_retention_days,
+            # The access log is the API's audit trail: it may be kept longer than the other logs.
+            retention_in_days=args.audit_log_retention_days or args.log_retention_days,
             opts=child,
         )
         stage_depends_on: list[pulumi.Resource] = []
