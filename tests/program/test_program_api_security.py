@@ -16,6 +16,8 @@ from program_testkit import RecordingMonitor
 
 from components import EventBus, EventBusArgs, OrderService, OrderServiceArgs
 from components.settings import ConfigError, load_settings
+from cost.meter import web_acl_usage
+from sandbox.program import Program, evaluate
 
 LAYER = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
 ACCOUNT = "123456789012"
@@ -200,3 +202,12 @@ def test_a_bad_value_of_these_keys_is_refused_naming_it(key: str, value: str, ac
         load_settings({key: value}.get)
     assert f"eda-demo:{key}" in str(raised.value) and repr(value) in str(raised.value)
     assert accepted in str(raised.value)
+
+
+def test_make_cost_counts_the_web_acl_only_where_the_config_turns_it_on(dev_program: Program) -> None:
+    # GIVEN the dev stack, and the same stack with apiWaf on
+    guarded = evaluate("dev", overrides={"eda-demo:apiWaf": "true"})
+    # WHEN the meter reads their web ACLs, for 1.5 API requests an order
+    # THEN the dev stack has none to pay for; the other one ACL of 3 rules inspecting every request
+    assert web_acl_usage(dev_program, 1.5) == {"web_acls": 0, "web_acl_rules": 0, "waf_requests": 0.0}
+    assert web_acl_usage(guarded, 1.5) == {"web_acls": 1, "web_acl_rules": 3, "waf_requests": 1.5}
