@@ -40,6 +40,7 @@ bus = EventBus(
         stack=stack,
         log_retention_days=settings.log_retention_days,
         archive_retention_days=settings.archive_retention_days,
+        audit_log_retention_days=settings.audit_retention_days,
     ),
 )
 payments = PaymentService(
@@ -67,6 +68,9 @@ orders = OrderService(
         api_auth=settings.api_auth,
         protect_data=settings.protect_data,
         manage_api_gateway_account=settings.manage_api_gateway_account,
+        api_waf=settings.api_waf,
+        api_waf_rate_limit=settings.api_waf_rate_limit,
+        audit_log_retention_days=settings.audit_retention_days,
     ),
 )
 notifications = NotificationService(

@@ -48,6 +48,8 @@ class EventBusArgs:
     stack: str
     log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
     archive_retention_days: int = settings.DEFAULT_ARCHIVE_RETENTION_DAYS
+    #: Retention of the catch-all event log, part of the audit trail (``None``: ``log_retention_days``).
+    audit_log_retention_days: int | None = settings.DEFAULT_AUDIT_LOG_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         """Reject values AWS would reject later, naming the field."""
@@ -101,7 +103,8 @@ class EventBus(pulumi.ComponentResource):
         self.catch_all_log_group = aws.cloudwatch.LogGroup(
             f"{name}-catch-all-logs",
             name=naming.events_log_group_name(args.stack, "catch-all"),
-            retention_in_days=args.log_retention_days,
+            # Every event of the bus: the audit trail, which may be kept longer than the other logs.
+            retention_in_days=args.audit_log_retention_days or args.log_retention_days,
             opts=child,
         )
         # Attached to the log group itself (resource-scoped): CloudWatch Logs allows only ten

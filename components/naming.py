@@ -123,6 +123,9 @@ SCHEMA_REGISTRY = NameRule("EventBridge schema registry name", r"[A-Za-z0-9_.-]"
 #: "_" and "@" (digits are not listed, so they are refused here: stricter than AWS at worst).
 SCHEMA = NameRule("EventBridge schema name", r"[A-Za-z_.@-]", "letters and _-.@", 385)
 
+#: WAFv2 CreateWebACL Name: 1 to 128 of letters, digits, "_" and "-" (``^[\w\-]+$``).
+WEB_ACL = NameRule("WAFv2 web ACL name", r"[A-Za-z0-9_-]", f"{_LETTERS_DIGITS}, '-' and '_'", 128)
+
 
 def _api_gateway(what: str) -> NameRule:
     """API Gateway documents no constraint on these names beyond being given."""
@@ -164,6 +167,7 @@ NAMED_TYPES: dict[str, NamedType] = {
     "aws:apigateway/stage:Stage": NamedType("stageName", API_STAGE, auto_named=False),
     "aws:schemas/registry:Registry": NamedType("name", SCHEMA_REGISTRY),
     "aws:schemas/schema:Schema": NamedType("name", SCHEMA),
+    "aws:wafv2/webAcl:WebAcl": NamedType("name", WEB_ACL),
 }
 
 #: What Pulumi itself accepts as a stack name (``^[A-Za-z0-9_.-]{1,100}$``).
@@ -205,6 +209,15 @@ def lambda_log_group_name(stack: str, function: str) -> str:
 def vended_log_group_name(stack: str, source: str) -> str:
     """Log groups for vended logs (Step Functions, API access logs) under ``/aws/vendedlogs``."""
     return f"/aws/vendedlogs/{stack_prefix(stack)}-{_suffix(source)}"
+
+
+def api_execution_log_group_name(api_id: str, stage: str) -> str:
+    """The group API Gateway writes a REST API stage's execution logs to (its name, not ours to choose).
+
+    API Gateway creates ``API-Gateway-Execution-Logs_{rest-api-id}/{stage-name}`` itself, with no
+    retention, unless it exists ("Set up CloudWatch logging for REST APIs in API Gateway").
+    """
+    return f"API-Gateway-Execution-Logs_{api_id}/{stage}"
 
 
 def dashboard_name(stack: str, region: str) -> str:

@@ -29,12 +29,26 @@ from components.rest_api import (
     build_rest_api,
 )
 from components.roles import service_role
+from components.web_acl import BuiltWebAcl, build_web_acl
 from handlers import contract
 
 TYPE = "eda-demo:components:OrderService"
 ORDER_SCHEMA_PATH: Path = HANDLERS_DIR / "order_schema.json"
 STAGE_NAME = "api"
-#: JSON access-log line per request (API Gateway's $context variables).
+#: The stage's execution logging: errors only (``INFO`` would log every request, ``OFF`` none).
+EXECUTION_LOGGING_LEVEL = "ERROR"
+#: JSON access-log line per request (API Gateway's $context variables), valid JSON for every request.
+#:
+#: API Gateway substitutes each variable as its bare text, escaping nothing, and writes ``-`` for one
+#: without a value ("Set up CloudWatch logging for REST APIs in API Gateway"). So only variables whose
+#: values cannot hold ``"`` or ``\\`` stand between quotes here: ids, times, numbers, the method (an
+#: HTTP token), the declared resource path, the source IP and the gateway response type. Left out on
+#: purpose: ``$context.error.validationErrorString`` (the validator's messages carry ``"``, and some
+#: quote the request's own text), ``$context.integrationErrorMessage`` and ``$context.error.message``
+#: (raw text; an IAM-auth message quotes the client's ``Authorization`` header), and
+#: ``$context.error.messageString`` (quoted, but what it is for a request without an error is not
+#: documented). The validator's detail is in the stage's execution log at ERROR level instead,
+#: under the same request id (``API-Gateway-Execution-Logs_<api id>/<stage>``).
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -44,8 +58,7 @@ ACCESS_LOG_FORMAT = json.dumps(
         "resourcePath": "$context.resourcePath",
         "status": "$context.status",
         "responseLength": "$context.responseLength",
-        "integrationError": "$context.integrationErrorMessage",
-        "validationError": "$context.error.validationErrorString",
+        "errorType": "$context.error.responseType",
     }
 )
 
@@ -58,8 +71,8 @@ ACCESS_LOG_FORMAT = json.dumps(
 #: substituted as the validator wrote it, neither quoted nor escaped, and the validator's messages
 #: carry double quotes (``object has missing required properties (["amount"])``) and, for some
 #: keywords, the request's own text: no template that embeds it is JSON for every message. So a
-#: refused body answers the fixed message plus the request id, under which the access log records
-#: the validator's detail (``validationError``).
+#: refused body answers the fixed message plus the request id, under which the stage's execution log
+#: records the validator's detail.
 GATEWAY_RESPONSE_TEMPLATES = {
     "BAD_REQUEST_BODY": '{"error": $context.error.messageString, "requestId": "$context.requestId"}',
     "DEFAULT_4XX": '{"error": $context.error.messageString}',
@@ -144,6 +157,12 @@ class OrderServiceArgs:
     #: Own API Gateway's account-level CloudWatch role setting: true in exactly one stack per account
     #: and region (the setting is shared, so two owners would overwrite each other on every update).
     manage_api_gateway_account: bool = settings.DEFAULT_MANAGE_API_GATEWAY_ACCOUNT
+    #: A WAFv2 web ACL in front of the stage, blocking a client IP past ``api_waf_rate_limit``
+    #: requests in 5 minutes.
+    api_waf: bool = settings.DEFAULT_API_WAF
+    api_waf_rate_limit: int = settings.DEFAULT_API_WAF_RATE_LIMIT
+    #: Retention of the API access log, part of the audit trail (``None``: ``log_retention_days``).
+    audit_log_retention_days: int | None = settings.DEFAULT_AUDIT_LOG_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         """Validate the API settings and the account and region, naming the field."""
@@ -153,6 +172,9 @@ class OrderServiceArgs:
             )
         if self.throttle_rate <= 0 or self.throttle_burst <= 0:
             raise ValueError("OrderServiceArgs.throttle_rate and throttle_burst must be positive")
+        low, high = settings.API_WAF_RATE_LIMIT_RANGE
+        if not low <= self.api_waf_rate_limit <= high:
+            raise ValueError(f"OrderServiceArgs.api_waf_rate_limit must be from {low} to {high}")
         for field_name in ("account_id", "region"):
             if getattr(self, field_name) in ("", None):
                 raise ValueError(f"OrderServiceArgs.{field_name} must be set (an empty one makes malformed ARNs)")
@@ -283,6 +305,12 @@ class OrderService(pulumi.ComponentResource):
         self._build_stage(name, args)
         if args.api_auth == "API_KEY":
             self._build_usage_plan(name, args)
+        #: The stage's web ACL (``None`` unless ``api_waf``).
+        self.web_acl: BuiltWebAcl | None = None
+        if args.api_waf:
+            metric_prefix = naming.stack_prefix(args.stack)
+            child = pulumi.ResourceOptions(parent=self)
+            self.web_acl = build_web_acl(name, self.stage.arn, args.api_waf_rate_limit, metric_prefix, child)
         self.api_url = self.stage.invoke_url
 
     def _build_routes(self, name: str, args: OrderServiceArgs) -> None:
@@ -317,7 +345,8 @@ class OrderService(pulumi.ComponentResource):
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-api-access-logs",
             name=naming.vended_log_group_name(args.stack, "api-access"),
-            retention_in_days=args.log_retention_days,
+            # The access log is the API's audit trail: it may be kept longer than the other logs.
+            retention_in_days=args.audit_log_retention_days or args.log_retention_days,
             opts=child,
         )
         stage_depends_on: list[pulumi.Resource] = []
@@ -334,6 +363,22 @@ class OrderService(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=stage_depends_on),
         )
+        self._build_method_settings(name, args)
+
+    def _build_method_settings(self, name: str, args: OrderServiceArgs) -> None:
+        """Every method of the stage: throttled, with metrics, and execution logs of errors only.
+
+        ``ERROR`` puts the request validator's detail of a refused body (which no access-log line
+        can carry as JSON) in the execution log under its request id; ``INFO`` and data trace would
+        log every request's body and headers too. API Gateway creates the execution log group with
+        no retention unless it exists, so it is created first, with the stack's retention.
+        """
+        self.execution_logs = aws.cloudwatch.LogGroup(
+            f"{name}-api-execution-logs",
+            name=self.api.id.apply(lambda api_id: naming.api_execution_log_group_name(api_id, STAGE_NAME)),
+            retention_in_days=args.log_retention_days,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.method_settings = aws.apigateway.MethodSettings(
             f"{name}-throttling",
             rest_api=self.api.id,
@@ -343,8 +388,10 @@ class OrderService(pulumi.ComponentResource):
                 throttling_rate_limit=args.throttle_rate,
                 throttling_burst_limit=args.throttle_burst,
                 metrics_enabled=True,
+                logging_level=EXECUTION_LOGGING_LEVEL,
+                data_trace_enabled=False,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.execution_logs]),
         )
 
     def _build_usage_plan(self, name: str, args: OrderServiceArgs) -> None:

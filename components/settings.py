@@ -56,6 +56,15 @@ DEFAULT_API_AUTH = "NONE"
 DEFAULT_PROTECT_DATA = False
 DEFAULT_ARCHIVE_RETENTION_DAYS = 7
 DEFAULT_MANAGE_API_GATEWAY_ACCOUNT = False
+# --- The API's edge and the audit trail (checkov's findings): defaults of their keys.
+#: A WAFv2 web ACL in front of the stage (off: a developer stack pays nothing for it).
+DEFAULT_API_WAF = False
+#: Requests one client IP may send in 5 minutes before the web ACL blocks it (WAF accepts 10 to 2e9).
+DEFAULT_API_WAF_RATE_LIMIT = 1000
+API_WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+#: Retention of the audit trail (the API access log and the catch-all event log); ``None``: the
+#: stack's ``logRetentionDays``.
+DEFAULT_AUDIT_LOG_RETENTION_DAYS: int | None = None
 #: Longest archive retention this project accepts (ten years). EventBridge documents only a
 #: minimum (0); 0 itself is refused, see :func:`load_settings`.
 ARCHIVE_RETENTION_MAX_DAYS = 3650
@@ -84,6 +93,15 @@ class StackSettings:
     protect_data: bool = DEFAULT_PROTECT_DATA
     archive_retention_days: int = DEFAULT_ARCHIVE_RETENTION_DAYS
     manage_api_gateway_account: bool = DEFAULT_MANAGE_API_GATEWAY_ACCOUNT
+    # The API's edge and the audit trail.
+    api_waf: bool = DEFAULT_API_WAF
+    api_waf_rate_limit: int = DEFAULT_API_WAF_RATE_LIMIT
+    audit_log_retention_days: int | None = DEFAULT_AUDIT_LOG_RETENTION_DAYS
+
+    @property
+    def audit_retention_days(self) -> int:
+        """Days the audit trail is kept: ``auditLogRetentionDays``, or else the stack's log retention."""
+        return self.audit_log_retention_days or self.log_retention_days
 
 
 Getter = Callable[[str], str | None]
@@ -145,6 +163,17 @@ def _bool(get: Getter, name: str, default: bool) -> bool:
     if raw.lower() in ("true", "false"):
         return raw.lower() == "true"
     raise ConfigError(f"{_key(name)} must be true or false, got {raw!r}")
+
+
+def _log_retention(get: Getter, name: str) -> int | None:
+    """A retention CloudWatch Logs accepts (days), or ``None`` when the key is unset."""
+    raw = get(name)
+    if raw is None:
+        return None
+    value = _int_in(get, name, 0, 1, 3653)
+    if value not in LOG_RETENTION_DAYS:
+        raise ConfigError(f"{_key(name)} must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}, got {raw!r}")
+    return value
 
 
 def _archive_retention_days(get: Getter) -> int:
@@ -210,13 +239,7 @@ def load_settings(raw_get: Getter) -> StackSettings:
         value = raw_get(key)
         return None if value is None or value == "" else value
 
-    retention_raw = get("logRetentionDays")
-    retention = _int_in(get, "logRetentionDays", DEFAULT_LOG_RETENTION_DAYS, 1, 3653)
-    if retention_raw is not None and retention not in LOG_RETENTION_DAYS:
-        raise ConfigError(
-            f"{_key('logRetentionDays')} must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}, "
-            f"got {retention_raw!r}"
-        )
+    retention = _log_retention(get, "logRetentionDays") or DEFAULT_LOG_RETENTION_DAYS
     layer = get("powertoolsLayerArn")
     if layer is not None and not re.match(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$", layer):
         raise ConfigError(f"{_key('powertoolsLayerArn')} must be a Lambda layer version ARN, got {layer!r}")
@@ -233,4 +256,7 @@ def load_settings(raw_get: Getter) -> StackSettings:
         protect_data=_bool(get, "protectData", DEFAULT_PROTECT_DATA),
         archive_retention_days=_archive_retention_days(get),
         manage_api_gateway_account=_bool(get, "manageApiGatewayAccount", DEFAULT_MANAGE_API_GATEWAY_ACCOUNT),
+        api_waf=_bool(get, "apiWaf", DEFAULT_API_WAF),
+        api_waf_rate_limit=_int_in(get, "apiWafRateLimit", DEFAULT_API_WAF_RATE_LIMIT, *API_WAF_RATE_LIMIT_RANGE),
+        audit_log_retention_days=_log_retention(get, "auditLogRetentionDays"),
     )

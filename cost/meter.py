@@ -308,6 +308,7 @@ def mix(usages: Sequence[Usage]) -> Usage:
         dynamodb_read_units=mean(lambda u: u.dynamodb_read_units),
         sns_publish_chunks=mean(lambda u: u.sns_publish_chunks),
         email_deliveries=mean(lambda u: u.email_deliveries),
+        waf_requests=mean(lambda u: u.waf_requests),
         log_bytes=dict(sorted(logs.items())),
     )
 
@@ -337,12 +338,13 @@ def meter(sandbox: Sandbox, batch: Sequence[tuple[int, float]], idle_timeout: fl
     # The lines rendered from the histories stand for the group's own (the same events, which the
     # sandbox's executions also write there): counted once.
     logs[workflow_group] = workflow_lines
+    api_requests = len(logs.get(access_log.log_group, [])) * per_order
     return Usage(
         stack=program.stack,
         region=program.region,
         workflow_type=workflow_type(program),
         orders_metered=len(batch),
-        api_requests=len(logs.get(access_log.log_group, [])) * per_order,
+        api_requests=api_requests,
         functions=tuple(
             FunctionUsage(
                 name=fn.name,
@@ -364,7 +366,18 @@ def meter(sandbox: Sandbox, batch: Sequence[tuple[int, float]], idle_timeout: fl
         alarms=len(program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")),
         dashboards=len(program.of_type("aws:cloudwatch/dashboard:Dashboard")),
         kms_keys=len(program.of_type("aws:kms/key:Key")),
+        **web_acl_usage(program, api_requests),
     )
+
+
+def web_acl_usage(program: Program, api_requests: float) -> dict[str, Any]:
+    """The stack's web ACLs and their rules (fixed), and the requests they inspect: every API request."""
+    acls = program.of_type("aws:wafv2/webAcl:WebAcl")
+    return {
+        "web_acls": len(acls),
+        "web_acl_rules": sum(len(acl.get("rules") or []) for acl in acls),
+        "waf_requests": api_requests if acls else 0.0,
+    }
 
 
 def _starts(lines: Sequence[str]) -> int:

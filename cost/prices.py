@@ -32,6 +32,7 @@ CLOUDWATCH_LOGS = "CloudWatch Logs"
 XRAY = "X-Ray"
 KMS = "KMS"
 CLOUDWATCH = "CloudWatch"
+WAF = "AWS WAF"
 
 #: The AWS pricing page of each service (the reference for every number below).
 SOURCES: dict[str, str] = {
@@ -45,6 +46,7 @@ SOURCES: dict[str, str] = {
     XRAY: "https://aws.amazon.com/xray/pricing/",
     KMS: "https://aws.amazon.com/kms/pricing/",
     CLOUDWATCH: "https://aws.amazon.com/cloudwatch/pricing/",
+    WAF: "https://aws.amazon.com/waf/pricing/",
 }
 
 #: Bytes in the GB that the byte-metered items (log ingestion, archive processing) are priced per.
@@ -131,6 +133,11 @@ class RegionPrices:
     #: Standard-resolution alarm (per metric), custom dashboard.
     alarm_month: Rate
     dashboard_month: Rate
+    #: AWS WAF (with ``apiWaf``): a web ACL and each rule or rule group in it per month, and the
+    #: requests the ACL inspects (allowed and blocked alike).
+    waf_web_acl_month: Rate
+    waf_rule_month: Rate
+    waf_requests: Rate
 
     def unconfirmed(self) -> list[str]:
         """``region: dimension = price (note)`` of every rate no stored page confirmed."""
@@ -221,7 +228,18 @@ _US_EAST_1 = RegionPrices(
     # metric a month is best knowledge (no stored excerpt showed it).
     alarm_month=Rate(0.10, 1, "alarm-month", confirmed=False, note=_NOT_STORED),
     dashboard_month=Rate(3.00, 1, "dashboard-month", note="coralogix.com"),
+    # c3x.dev "AWS WAF cost explained" (stored): $5 a month per web ACL, $1 a month per rule or
+    # managed rule group, $0.60 per million requests inspected; AWS's own baseline managed groups
+    # (common, known bad inputs) carry no fee of their own. The AWS Networking & Content Delivery
+    # blog "Cost-effective ways for securing your web applications using AWS WAF" (stored): the
+    # same prices in every region, monthly fees prorated hourly.
+    waf_web_acl_month=Rate(5.00, 1, "web-ACL-month", note="c3x.dev; AWS blog: same in every region"),
+    waf_rule_month=Rate(1.00, 1, "rule-month", note="c3x.dev; AWS blog: same in every region"),
+    waf_requests=Rate(0.60, MILLION, "requests inspected", note="c3x.dev; AWS blog: same in every region"),
 )
+
+#: Rates the stored pages give for every region alike (the AWS WAF blog above).
+_SAME_IN_EVERY_REGION = ("waf_web_acl_month", "waf_rule_month", "waf_requests")
 
 
 def _unconfirmed(rate: Rate, usd: float | None = None) -> Rate:
@@ -249,7 +267,7 @@ def _same_as_us_east_1(region: str, confirmed: tuple[str, ...], **different: flo
 # $1.4135 / $0.283) and CloudWatch Logs ingestion $0.57 per GB.
 _EU_WEST_1 = _same_as_us_east_1(
     "eu-west-1",
-    confirmed=("standard_transitions",),
+    confirmed=("standard_transitions", *_SAME_IN_EVERY_REGION),
     dynamodb_writes=0.7063,
     dynamodb_reads=0.1413,
     log_ingestion=0.57,
@@ -257,7 +275,7 @@ _EU_WEST_1 = _same_as_us_east_1(
 
 # us-west-2 (US West, Oregon): the same prices as us-east-1 as far as known; only the STANDARD
 # transition price is in a stored page.
-_US_WEST_2 = _same_as_us_east_1("us-west-2", confirmed=("standard_transitions",))
+_US_WEST_2 = _same_as_us_east_1("us-west-2", confirmed=("standard_transitions", *_SAME_IN_EVERY_REGION))
 
 PRICES: dict[str, RegionPrices] = {p.region: p for p in (_EU_WEST_1, _US_EAST_1, _US_WEST_2)}
 

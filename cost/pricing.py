@@ -218,7 +218,18 @@ def _rows(usage: Usage, prices: RegionPrices, assumptions: Assumptions, orders: 
         _Row(p.CLOUDWATCH, "dashboards", 0.0, prices.dashboard_month, "dashboard_month", fixed_units=usage.dashboards),
         _Row(p.KMS, "customer managed keys", 0.0, prices.kms_key_month, None, fixed_units=usage.kms_keys),
     ]
-    return rows
+    return rows + _waf_rows(usage, prices)
+
+
+def _waf_rows(usage: Usage, prices: RegionPrices) -> list[_Row]:
+    """AWS WAF's lines: only a stack that turns ``apiWaf`` on (declares a web ACL) pays for it."""
+    if not usage.web_acls:
+        return []
+    return [
+        _Row(p.WAF, "web ACLs", 0.0, prices.waf_web_acl_month, None, fixed_units=usage.web_acls),
+        _Row(p.WAF, "rules", 0.0, prices.waf_rule_month, None, fixed_units=usage.web_acl_rules),
+        _Row(p.WAF, "requests", usage.waf_requests, prices.waf_requests, None),
+    ]
 
 
 def _assumptions(usage: Usage, assumptions: Assumptions, orders: int) -> tuple[str, ...]:
@@ -305,6 +316,7 @@ def price(usage: Usage, prices: RegionPrices, assumptions: Assumptions, orders: 
         assumptions=_assumptions(usage, assumptions, orders),
         notes=NOTES,
         prices_as_of=PRICES_AS_OF,
-        sources=dict(SOURCES),
+        # The pages of the services this bill has lines of.
+        sources={service: url for service, url in SOURCES.items() if any(i.service == service for i in items)},
         unconfirmed=tuple(prices.unconfirmed()),
     )

@@ -56,6 +56,11 @@ class Usage:
     alarms: int = 0
     dashboards: int = 0
     kms_keys: int = 0
+    #: Web ACLs in front of the API (``apiWaf``), the rules in them, and the requests they inspect
+    #: per order (every API request, when there is an ACL).
+    web_acls: int = 0
+    web_acl_rules: int = 0
+    waf_requests: float = 0.0
 
 
 @dataclass(frozen=True)

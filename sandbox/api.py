@@ -37,6 +37,7 @@ from components.rest_api import (
 from sandbox import logs as function_logs
 from sandbox.access_log import AccessLog
 from sandbox.api_http import Answer, handler_class
+from sandbox.execution_log import ExecutionLog
 from sandbox.gateway_responses import (
     DeclaredResponse,
     GatewayError,
@@ -255,6 +256,8 @@ class ApiServer:
         self._answering = threading.local()
         apis = program.of_type("aws:apigateway/restApi:RestApi")
         self.api_id = apis[0].id if apis else ""
+        #: The stage's execution log (None unless its method settings turn it on).
+        self.execution_log = ExecutionLog.of_stage(program, self.api_id, self.stage)
         self.account_id = program.account_id
         #: The declared API keys' IDs by value.
         self.api_key_ids = {k["value"]: k.id for k in program.of_type("aws:apigateway/apiKey:ApiKey") if k.get("value")}
@@ -354,6 +357,8 @@ class ApiServer:
             request.request_id,
             problem[:_LOGGED_DETAIL],
         )
+        if self.execution_log is not None:
+            self.execution_log.refused_body(request, headers.get("content-type", ""), problem)
         refused = GatewayError("BAD_REQUEST_BODY", "Invalid request body", validation_error=problem)
         return self._gateway_error(refused, request)
 

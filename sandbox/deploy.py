@@ -376,6 +376,8 @@ NOT_DEPLOYED: dict[str, str] = {
     "aws:cloudwatch/dashboard:Dashboard": "not emulated, on purpose: a console view, nothing runs from it",
     "aws:schemas/registry:Registry": "not emulated: moto has no EventBridge Schemas (contracts: event_schemas/)",
     "aws:schemas/schema:Schema": "not emulated: moto has no EventBridge Schemas (contracts: event_schemas/)",
+    "aws:wafv2/webAcl:WebAcl": "not emulated: moto's WAFv2 does not run rules; the local API has no WAF in front",
+    "aws:wafv2/webAclAssociation:WebAclAssociation": "not emulated: the local API has no WAF in front",
     #: ``{project}`` stands for the project's name, the dynamic resource's module.
     "pulumi-python:dynamic/{project}:BusDrain": "not emulated, on purpose: it acts on destroy; the sandbox has none",
 }

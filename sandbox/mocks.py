@@ -188,6 +188,14 @@ def _dashboard(r: NewResource) -> Created:
     return dashboard, {"dashboardArn": f"arn:aws:cloudwatch::{r.account}:dashboard/{dashboard}"}
 
 
+def _web_acl(r: NewResource) -> Created:
+    # WAFv2 IDs are UUIDs; a REGIONAL ACL's ARN names its scope, name and ID.
+    h = r.hash(length=32)
+    wid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    arn = f"arn:aws:wafv2:{r.region}:{r.account}:regional/webacl/{r.name}/{wid}"
+    return wid, {"name": r.name, "arn": arn, "capacity": 902, "lockToken": r.hash("lock", length=32)}
+
+
 #: What the provider computes, per resource type.
 RESOURCE_STATES: dict[str, Callable[[NewResource], Created]] = {
     "aws:cloudwatch/eventBus:EventBus": _event_bus,
@@ -211,6 +219,7 @@ RESOURCE_STATES: dict[str, Callable[[NewResource], Created]] = {
     "aws:kms/key:Key": _kms_key,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
 }
 
 

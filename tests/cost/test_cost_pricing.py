@@ -205,3 +205,25 @@ def test_the_price_table_prices_every_dimension_in_every_region() -> None:
     assert (US_EAST_1.dynamodb_writes.usd, US_EAST_1.dynamodb_reads.usd) == (0.625, 0.125)
     # AND a region's numbers no stored page confirmed are listed, not silent
     assert any("eu-west-1 dynamodb_writes" in text for text in prices_for("eu-west-1").unconfirmed())
+
+
+def test_aws_waf_is_billed_only_for_a_stack_with_a_web_acl() -> None:
+    # GIVEN a stack without a web ACL, and one with one ACL of 3 rules inspecting every API request
+    without = price(make_usage(), US_EAST_1, Assumptions(), MILLION)
+    guarded = price(make_usage(web_acls=1, web_acl_rules=3, waf_requests=1.0), US_EAST_1, Assumptions(), MILLION)
+    # WHEN priced for a million orders
+    # THEN the first has no AWS WAF line at all, nor its pricing page among the sources
+    assert prices.WAF not in {row.service for row in without.items}
+    assert prices.WAF not in without.sources
+    # AND the second pays $5 for the ACL and $1 per rule a month, whatever the orders, plus $0.60 per
+    # million requests inspected
+    assert line(guarded, prices.WAF, "web ACLs").cost == pytest.approx(5.00)
+    assert line(guarded, prices.WAF, "rules").cost == pytest.approx(3.00)
+    assert line(guarded, prices.WAF, "requests").cost == pytest.approx(0.60)
+    assert line(guarded, prices.WAF, "web ACLs").fixed and not line(guarded, prices.WAF, "requests").fixed
+    assert guarded.total == pytest.approx(without.total + 8.60)
+    assert guarded.sources[prices.WAF] == "https://aws.amazon.com/waf/pricing/"
+    # AND the three rates are the same, and confirmed, in every priced region
+    for table in PRICES.values():
+        assert (table.waf_web_acl_month.usd, table.waf_rule_month.usd, table.waf_requests.usd) == (5.0, 1.0, 0.6)
+        assert not any("waf" in text for text in table.unconfirmed())

@@ -57,8 +57,8 @@ def test_log_retention_reaches_every_log_group(dev_program: Program, configured_
     program = configured_program
     # WHEN every log group's retention is read
     retention = {g["name"]: g["retentionInDays"] for g in program.of_type(LOG_GROUP)}
-    # THEN all seven groups (catch-all, 4 functions, API access, workflow) keep 30 days
-    assert len(retention) == 7
+    # THEN all eight groups (catch-all, 4 functions, API access and execution, workflow) keep 30 days
+    assert len(retention) == 8
     assert set(retention.values()) == {30}
     assert {g["retentionInDays"] for g in dev_program.of_type(LOG_GROUP)} == {14}
 

@@ -38,6 +38,7 @@ LIMITS = [
     ("aws:apigateway/stage:Stage", "stageName", 128, "."),
     ("aws:schemas/registry:Registry", "name", 64, "@"),
     ("aws:schemas/schema:Schema", "name", 385, "1"),
+    ("aws:wafv2/webAcl:WebAcl", "name", 128, "."),
 ]
 
 

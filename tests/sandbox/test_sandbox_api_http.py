@@ -18,11 +18,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sandbox import logs as sandbox_logs
 from sandbox.api import LAMBDA_SYNC_PAYLOAD_BYTES, ApiServer
 from sandbox.api_http import MAX_PAYLOAD_BYTES
 from sandbox.program import Program
@@ -426,3 +428,34 @@ def test_any_bytes_get_a_status_line_and_a_json_body(server: Server, raw: bytes)
     data = exchange(server, raw)
     # THEN they are answered with a status line and a JSON body
     _assert_answered(data, head=raw.lstrip(b"\r\n").startswith(b"HEAD "))
+
+
+#: Bodies whose refusal detail quotes the client's own text back (a property name, a string value).
+HOSTILE_BODIES = BODIES | st.builds(
+    lambda key, value: json.dumps({"id": value, "amount": 1, key: "\\\"'"}),
+    st.text(max_size=8),
+    st.text(max_size=8) | st.integers(),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(method=METHODS, path=PATHS, headers=HEADERS, content_type=CONTENT_TYPES, body=HOSTILE_BODIES)
+def test_every_access_log_line_the_stage_writes_is_json(
+    server: Server, method: str, path: str, headers: dict[str, str], content_type: str, body: str
+) -> None:
+    # GIVEN any method, target, headers and body, bodies the validator refuses with quotes included
+    lines = [f"{method} {path} HTTP/1.1", "Host: localhost", f"Content-Type: {content_type}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    payload = body.encode()
+    raw = "\r\n".join([*lines, f"Content-Length: {len(payload)}"]).encode("utf-8") + b"\r\n\r\n" + payload
+    written: list[tuple[str, list[str]]] = []
+    # WHEN it is sent, and the stage writes its access log
+    with mock.patch.object(sandbox_logs, "put_lines", lambda group, new: written.append((group, new))):
+        exchange(server, raw)
+    # THEN every line written to the access log is one JSON object (the execution log, which takes
+    # the validator's detail of a refused body, is plain text as on AWS)
+    assert server.api.access_log is not None and server.api.execution_log is not None
+    groups = {server.api.access_log.log_group, server.api.execution_log.log_group}
+    assert {group for group, _ in written} <= groups
+    for line in (line for group, new in written if group == server.api.access_log.log_group for line in new):
+        assert isinstance(json.loads(line), dict), line
