@@ -61,6 +61,9 @@ class AlarmSpec:
     metric: str
     statistic: str
     dimensions: Mapping[str, pulumi.Input[str]]
+    #: A count (no data: nothing happened) or a level (no data: unknown, keep the state); see
+    #: :data:`components.alarms.COUNT_MISSING_DATA` and :data:`~components.alarms.LEVEL_MISSING_DATA`.
+    treat_missing_data: str = alarms.COUNT_MISSING_DATA
 
 
 def subscription_alarms(label: str, sub: Subscription) -> list[AlarmSpec]:
@@ -80,6 +83,8 @@ def subscription_alarms(label: str, sub: Subscription) -> list[AlarmSpec]:
             "ApproximateNumberOfMessagesVisible",
             "Maximum",
             {"QueueName": sub.dead_letter_queue.name},
+            # A depth: an idle queue stops reporting while it still holds messages.
+            alarms.LEVEL_MISSING_DATA,
         ),
         AlarmSpec(
             f"{label}-failed-invocations",
@@ -276,11 +281,12 @@ class Operations(pulumi.ComponentResource):
         )
 
     def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
-        """Alarm as soon as the metric is above zero in one period; quiet when there is no data.
+        """Alarm as soon as the metric is above zero in one period; no data never pages.
 
         Notifies on entering ALARM only: OK actions would also fire on every new alarm's first
-        INSUFFICIENT_DATA -> OK (recoveries come from the default-bus rule instead). With
-        ``notBreaching`` a period without data counts as OK, so no data never pages.
+        INSUFFICIENT_DATA -> OK (recoveries come from the default-bus rule instead). A period
+        without data counts as OK for a count (``notBreaching``) and keeps the state for a level
+        (``ignore``), so an idle dead-letter queue still holding messages stays in ALARM.
         """
         return aws.cloudwatch.MetricAlarm(
             spec.name,
@@ -296,7 +302,7 @@ class Operations(pulumi.ComponentResource):
             evaluation_periods=1,
             threshold=0,
             comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
+            treat_missing_data=spec.treat_missing_data,
             alarm_actions=[self.topic.arn],
             opts=pulumi.ResourceOptions(parent=self),
         )
