@@ -36,6 +36,8 @@ TIMEOUT_SECONDS: Final = 120.0
 POLL_SECONDS: Final = 2.0
 #: ``ListRules`` is eventually consistent: the bus counts as drained after this many empty answers in a row.
 SETTLE_POLLS: Final = 2
+#: Where the SDK keeps the pickled provider in a dynamic resource's inputs and state.
+PROVIDER_KEY: Final = "__provider"
 #: The inputs a drain keeps in its state (what ``delete`` receives).
 INPUT_KEYS: Final = ("bus_name", "region", "timeout_seconds", "poll_seconds")
 
@@ -155,10 +157,16 @@ class BusDrainProvider(dynamic.ResourceProvider):
 
     # Parameter names as the SDK's ResourceProvider spells them (keyword calls must keep working).
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dynamic.DiffResult:
-        """An input change is an in-place update of the record, never a replacement."""
-        return dynamic.DiffResult(
-            changes=_inputs(_olds) != _inputs(_news), replaces=[], stables=[], delete_before_replace=False
-        )
+        """An input change, or a changed provider, is an in-place update of the record, never a replacement.
+
+        The state's ``__provider`` is what ``pulumi destroy`` unpickles to run ``delete``. If this
+        module or class were ever renamed, a stale one would fail with ``ModuleNotFoundError``; an
+        update writes the program's current provider into the state (the SDK's ``Update`` stores
+        the new ``__provider``), so one ``pulumi up`` repairs it. A replacement would run the stale
+        ``delete`` instead, so there is none.
+        """
+        changed = _inputs(_olds) != _inputs(_news) or _olds.get(PROVIDER_KEY) != _news.get(PROVIDER_KEY)
+        return dynamic.DiffResult(changes=changed, replaces=[], stables=[], delete_before_replace=False)
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> dynamic.UpdateResult:
         """Record the new inputs; nothing to update."""

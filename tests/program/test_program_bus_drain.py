@@ -190,14 +190,44 @@ def test_create_and_update_touch_nothing_and_record_the_inputs() -> None:
     assert updated.outs == {**PROPS, "region": "eu-west-1"}
 
 
-@pytest.mark.parametrize(("change", "changes"), [({}, False), ({"bus_name": "eda-demo-other"}, True)])
+@pytest.mark.parametrize(
+    ("change", "changes"),
+    [
+        ({}, False),
+        ({"bus_name": "eda-demo-other"}, True),
+        ({"__provider": "re-pickled"}, True),
+        ({"bus_name": "eda-demo-other", "__provider": "re-pickled"}, True),
+    ],
+)
 def test_diff_never_replaces_anything(change: dict[str, str], changes: bool) -> None:
-    # GIVEN a recorded drain and new inputs, the same or different
+    # GIVEN a recorded drain and new inputs, the same or different (its provider included)
     # WHEN the provider diffs them
-    diff = BusDrainProvider().diff("id", {**PROPS, "__provider": "old"}, {**PROPS, **change, "__provider": "new"})
-    # THEN a change is an in-place update at most, never a replacement (a re-pickled provider is no change)
+    diff = BusDrainProvider().diff("id", {**PROPS, "__provider": "old"}, {**PROPS, "__provider": "old", **change})
+    # THEN a change is an in-place update at most, never a replacement
     assert diff.changes is changes
     assert (diff.replaces, diff.delete_before_replace) == ([], False)
+
+
+def test_a_changed_provider_is_an_update_that_repairs_the_state(dev_evaluation: Evaluation) -> None:
+    # GIVEN a deployed drain whose state holds a provider pickled from a module path that no
+    # longer exists (the module renamed), and the program's provider as pickled today
+    (declared,) = dev_evaluation.program.of_type(DRAIN)
+    current = declared["__provider"]
+    stale = base64.b64encode(base64.b64decode(current).replace(b"components.bus_drain", b"components.old_drain"))
+    olds = {**_props_of(declared), "__provider": stale.decode()}
+    news = {**_props_of(declared), "__provider": current}
+    # WHEN `pulumi up` diffs them (every input unchanged)
+    diff = BusDrainProvider().diff(declared.id, olds, news)
+    # THEN it is a change, so the update writes the current provider into the state before any
+    # destroy needs to load it, and never a replacement (a replacement would run the stale delete)
+    assert diff.changes is True
+    assert (diff.replaces, diff.delete_before_replace) == ([], False)
+    with pytest.raises(ModuleNotFoundError):
+        dill.loads(base64.b64decode(stale))
+
+
+def _props_of(declared: Any) -> dict[str, Any]:
+    return {key: declared[key] for key in bus_drain.INPUT_KEYS}
 
 
 def test_delete_waits_with_the_recorded_bus_region_and_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
