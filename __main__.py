@@ -79,7 +79,9 @@ notifications = NotificationService(
         log_retention_days=settings.log_retention_days,
     ),
 )
-contracts = EventContracts("contracts", EventContractsArgs(stack=stack, contracts=event_schemas.load().values()))
+# One registry per account and region, published by the stack that owns it (see the README).
+if settings.manage_schema_registry:
+    EventContracts("contracts", EventContractsArgs(stack=stack, contracts=event_schemas.load().values()))
 # New services go here, one line each: Operations watches whatever exists when it is created.
 ops = Operations(
     "ops",

@@ -53,6 +53,9 @@ DEFAULT_LOG_RETENTION_DAYS = 14
 DEFAULT_API_THROTTLE_RATE = 50
 DEFAULT_API_THROTTLE_BURST = 100
 DEFAULT_API_AUTH = "NONE"
+#: The schema registry is one per account and region, published by the one stack that owns it
+#: (EventBridge Schemas allows 10 registries per account and region): off in every other stack.
+DEFAULT_MANAGE_SCHEMA_REGISTRY = False
 DEFAULT_PROTECT_DATA = False
 DEFAULT_ARCHIVE_RETENTION_DAYS = 7
 DEFAULT_MANAGE_API_GATEWAY_ACCOUNT = False
@@ -81,6 +84,7 @@ class StackSettings:
     api_throttle_rate: float = DEFAULT_API_THROTTLE_RATE
     api_throttle_burst: int = DEFAULT_API_THROTTLE_BURST
     api_auth: str = DEFAULT_API_AUTH
+    manage_schema_registry: bool = DEFAULT_MANAGE_SCHEMA_REGISTRY
     protect_data: bool = DEFAULT_PROTECT_DATA
     archive_retention_days: int = DEFAULT_ARCHIVE_RETENTION_DAYS
     manage_api_gateway_account: bool = DEFAULT_MANAGE_API_GATEWAY_ACCOUNT
@@ -230,6 +234,7 @@ def load_settings(raw_get: Getter) -> StackSettings:
         api_throttle_rate=_positive_number(get, "apiThrottleRate", DEFAULT_API_THROTTLE_RATE),
         api_throttle_burst=_int_in(get, "apiThrottleBurst", DEFAULT_API_THROTTLE_BURST, 1, 5000),
         api_auth=_one_of(get, "apiAuth", DEFAULT_API_AUTH, API_AUTH_MODES),
+        manage_schema_registry=_bool(get, "manageSchemaRegistry", DEFAULT_MANAGE_SCHEMA_REGISTRY),
         protect_data=_bool(get, "protectData", DEFAULT_PROTECT_DATA),
         archive_retention_days=_archive_retention_days(get),
         manage_api_gateway_account=_bool(get, "manageApiGatewayAccount", DEFAULT_MANAGE_API_GATEWAY_ACCOUNT),

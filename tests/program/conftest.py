@@ -11,7 +11,9 @@ from program_testkit import CONFIGURED, SIGNED_IN_EU, Evaluation, RecordingMonit
 
 from sandbox.program import Program
 
-OWNS_API_GATEWAY_ACCOUNT = {"eda-demo:manageApiGatewayAccount": "true"}
+#: The one stack of its account and region that owns what is shared there: API Gateway's account
+#: setting and the EventBridge schema registry.
+OWNS_ACCOUNT_SETTINGS = {"eda-demo:manageApiGatewayAccount": "true", "eda-demo:manageSchemaRegistry": "true"}
 
 
 @pytest.fixture
@@ -28,13 +30,13 @@ def dev_evaluation() -> Evaluation:
 
 @pytest.fixture(scope="session")
 def owner_evaluation() -> Evaluation:
-    """The dev stack as the one stack of its account and region that owns API Gateway's account setting."""
-    return evaluate_recorded("dev", overrides=OWNS_API_GATEWAY_ACCOUNT)
+    """The dev stack as the one stack of its account and region owning what is shared there."""
+    return evaluate_recorded("dev", overrides=OWNS_ACCOUNT_SETTINGS)
 
 
 @pytest.fixture(scope="session")
 def owner_program(owner_evaluation: Evaluation) -> Program:
-    """Every resource the program can declare in a default stack, API Gateway's account setting included."""
+    """Every resource the program can declare in a default stack, the account's shared ones included."""
     return owner_evaluation.program
 
 
