@@ -65,13 +65,13 @@ def alarm_name(stack_prefix: str, alarm: str) -> str:
     return f"{_checked_prefix(stack_prefix)}{SEPARATOR}{alarm}"
 
 
-def alarm_arn_prefix(region: str, account_id: str, stack_prefix: str, partition: str = "aws") -> str:
+def alarm_arn_prefix(region: str, account_id: str, stack_prefix: str, partition: str) -> str:
     """The ARN prefix every alarm of the stack has, and no alarm of another stack has."""
     if not region or not account_id:
         raise ValueError(f"alarm ARN prefix needs a region and an account, got {region!r} and {account_id!r}")
     return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{_checked_prefix(stack_prefix)}{SEPARATOR}"
 
 
-def recovered_pattern(region: str, account_id: str, stack_prefix: str) -> dict[str, Any]:
+def recovered_pattern(region: str, account_id: str, stack_prefix: str, partition: str) -> dict[str, Any]:
     """Event pattern of the rule reporting this stack's alarms going ``ALARM -> OK``."""
-    return contract.alarm_recovered_pattern(alarm_arn_prefix(region, account_id, stack_prefix))
+    return contract.alarm_recovered_pattern(alarm_arn_prefix(region, account_id, stack_prefix, partition))

@@ -42,11 +42,13 @@ class OperationsArgs:
     #: alarm ARN prefix. Required: an empty one would make a malformed ARN.
     account_id: pulumi.Input[str]
     region: pulumi.Input[str]
+    #: The caller's partition (``aws.get_partition``): the key's account root and the alarm ARNs carry it.
+    partition: pulumi.Input[str]
     alarm_email: str | None = None
 
     def __post_init__(self) -> None:
-        """Refuse an empty account or region, naming the field."""
-        for field_name in ("account_id", "region"):
+        """Refuse an empty account, region or partition, naming the field."""
+        for field_name in ("account_id", "region", "partition"):
             if getattr(self, field_name) in ("", None):
                 raise ValueError(f"OperationsArgs.{field_name} must be set (an empty one makes malformed ARNs)")
 
@@ -223,7 +225,9 @@ class Operations(pulumi.ComponentResource):
             description="Encrypts the eda-demo ops (alarm) topic",
             enable_key_rotation=True,
             deletion_window_in_days=7,
-            policy=account.apply(lambda acct: json.dumps(policies.ops_key_policy(acct))),
+            policy=pulumi.Output.all(account, args.partition).apply(
+                lambda v: json.dumps(policies.ops_key_policy(v[0], v[1]))
+            ),
             opts=child,
         )
         self.topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=self.key.arn, opts=child)
@@ -249,8 +253,11 @@ class Operations(pulumi.ComponentResource):
             DEFAULT_BUS,
             f"{name}-alarm-recovered",
             pulumi.Output.all(
-                pulumi.Output.from_input(args.region), pulumi.Output.from_input(args.account_id), args.bus.bus_name
-            ).apply(lambda v: alarms.recovered_pattern(v[0], v[1], v[2])),
+                pulumi.Output.from_input(args.region),
+                pulumi.Output.from_input(args.account_id),
+                args.bus.bus_name,
+                pulumi.Output.from_input(args.partition),
+            ).apply(lambda v: alarms.recovered_pattern(v[0], v[1], v[2], v[3])),
             owner=self,
             target_arn=self.topic.arn,
             watchlist=args.bus.watchlist,

@@ -134,6 +134,8 @@ class OrderServiceArgs:
     #: (with ``manage_api_gateway_account``). Required: an empty one would make a malformed ARN.
     account_id: pulumi.Input[str]
     region: pulumi.Input[str]
+    #: The caller's partition (``aws.get_partition``), for the ARNs this service writes itself.
+    partition: pulumi.Input[str]
     log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
     throttle_rate: float = settings.DEFAULT_API_THROTTLE_RATE
     throttle_burst: int = settings.DEFAULT_API_THROTTLE_BURST
@@ -153,7 +155,7 @@ class OrderServiceArgs:
             )
         if self.throttle_rate <= 0 or self.throttle_burst <= 0:
             raise ValueError("OrderServiceArgs.throttle_rate and throttle_burst must be positive")
-        for field_name in ("account_id", "region"):
+        for field_name in ("account_id", "region", "partition"):
             if getattr(self, field_name) in ("", None):
                 raise ValueError(f"OrderServiceArgs.{field_name} must be set (an empty one makes malformed ARNs)")
 
@@ -380,8 +382,8 @@ class OrderService(pulumi.ComponentResource):
             f"{name}-api-logging",
             "apigateway.amazonaws.com",
             "API Gateway (account-wide): writes API access and execution logs",
-            pulumi.Output.all(args.region, args.account_id).apply(
-                lambda v: policies.api_gateway_logging_policy(v[0], v[1])
+            pulumi.Output.all(args.region, args.account_id, args.partition).apply(
+                lambda v: policies.api_gateway_logging_policy(v[0], v[1], v[2])
             ),
             retained,
         )

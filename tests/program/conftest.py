@@ -7,13 +7,17 @@ the engine was told about each resource (dependencies, protect, retain on delete
 from __future__ import annotations
 
 import pytest
-from program_testkit import CONFIGURED, SIGNED_IN_EU, Evaluation, RecordingMonitor, evaluate_recorded, install_mocks
+from program_testkit import (
+    CONFIGURED,
+    OWNS_ACCOUNT_SETTINGS,
+    SIGNED_IN_EU,
+    Evaluation,
+    RecordingMonitor,
+    evaluate_recorded,
+    install_mocks,
+)
 
 from sandbox.program import Program
-
-#: The one stack of its account and region that owns what is shared there: API Gateway's account
-#: setting and the EventBridge schema registry.
-OWNS_ACCOUNT_SETTINGS = {"eda-demo:manageApiGatewayAccount": "true", "eda-demo:manageSchemaRegistry": "true"}
 
 
 @pytest.fixture
