@@ -345,8 +345,11 @@ class BusDrainProvider(dynamic.ResourceProvider):
 
         Raises only when the credentials are of another account than the bus's (see :func:`drain`).
         """
-        region = _props["region"]
         settings: AwsSettings = getattr(self, "_aws", None) or AwsSettings()
+        # The bus's own region, recorded from its ARN; the stack's aws:region only if none was.
+        region = _props.get("region") or settings.region
+        if not region:
+            raise ValueError(f"bus drain {_id}: no region recorded and no aws:region configured")
         drain(
             _props["bus_name"],
             region,

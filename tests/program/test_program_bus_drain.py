@@ -447,6 +447,20 @@ def test_delete_waits_with_the_recorded_bus_region_and_bounds(monkeypatch: pytes
     assert session.region_name == "us-east-1"
 
 
+def test_delete_falls_back_to_the_stacks_region_only_when_none_was_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a drain configured with aws:region eu-west-1, and the drain function observed
+    seen: list[str] = []
+    monkeypatch.setattr(bus_drain, "drain", lambda bus, region, **kw: seen.append(region))
+    provider = _configured({"aws:region": "eu-west-1"})
+    # WHEN it deletes a record with its region, then one without
+    provider.delete("id", PROPS)
+    provider.delete("id", {**PROPS, "region": None})
+    # THEN the recorded region wins, and the stack's is used only for the second
+    assert seen == ["us-east-1", "eu-west-1"]
+    with pytest.raises(ValueError, match="no region recorded and no aws:region"):
+        BusDrainProvider().delete("id", {**PROPS, "region": None})
+
+
 def test_the_provider_is_pickled_by_reference_to_this_module() -> None:
     # GIVEN the provider as the SDK serialises it into the stack's state (dill)
     pickled = base64.b64decode(serialize_provider(BusDrainProvider()))
