@@ -208,7 +208,7 @@ def _public_layer(region: str, partition: str) -> str:
         raise ConfigError(
             f"Powertools publishes no public layer in {region} (partition {partition}; its regions there: "
             f"{published}): set {_key('powertoolsLayerArn')} to a Powertools for AWS Lambda (Python v3, "
-            f"python3.12, arm64) layer version of {region}, for example one published from its SAR application"
+            f"python3.12, arm64) layer version you publish in {region}"
         )
     return f"arn:{partition}:lambda:{region}:{account}:layer:{POWERTOOLS_LAYER}"
 
@@ -227,7 +227,7 @@ def powertools_layer_for(settings: StackSettings, region: str, partition: str) -
         raise ConfigError(
             f"{_key('powertoolsLayerArn')} must be a layer of the stack's region {region} (partition {partition}), "
             f"got {layer!r} (a layer of {layer_region}, partition {layer_partition}); Lambda refuses layers of "
-            "another region"
+            "another region or partition"
         )
     return layer
 
