@@ -29,10 +29,12 @@ from components.settings import check_stack_name, load_settings, powertools_laye
 config = pulumi.Config()
 settings = load_settings(config.get)
 region = aws.get_region().region
+# The caller's partition (aws, aws-cn, aws-us-gov): every ARN the program writes itself carries it.
+partition = aws.get_partition().partition
 # Before any resource: a stack name one of the physical names cannot carry stops here, not halfway.
 stack = check_stack_name(pulumi.get_stack(), region)
 account_id = aws.get_caller_identity_output().account_id
-layer_arn = powertools_layer_for(settings, region)
+layer_arn = powertools_layer_for(settings, region, partition)
 
 bus = EventBus(
     "bus",
@@ -48,6 +50,7 @@ payments = PaymentService(
     PaymentServiceArgs(
         stack=stack,
         bus=bus,
+        partition=partition,
         fraud_threshold=settings.fraud_threshold,
         workflow_type=settings.payment_workflow_type,
         log_retention_days=settings.log_retention_days,
@@ -62,6 +65,7 @@ orders = OrderService(
         layer_arn=layer_arn,
         account_id=account_id,
         region=region,
+        partition=partition,
         log_retention_days=settings.log_retention_days,
         throttle_rate=settings.api_throttle_rate,
         throttle_burst=settings.api_throttle_burst,
@@ -83,7 +87,9 @@ notifications = NotificationService(
         log_retention_days=settings.log_retention_days,
     ),
 )
-contracts = EventContracts("contracts", EventContractsArgs(stack=stack, contracts=event_schemas.load().values()))
+# One registry per account and region, published by the stack that owns it (see the README).
+if settings.manage_schema_registry:
+    EventContracts("contracts", EventContractsArgs(stack=stack, contracts=event_schemas.load().values()))
 # New services go here, one line each: Operations watches whatever exists when it is created.
 ops = Operations(
     "ops",
@@ -93,6 +99,7 @@ ops = Operations(
         state_machine_arn=payments.state_machine_arn,
         account_id=account_id,
         region=region,
+        partition=partition,
         alarm_email=settings.alarm_email,
     ),
 )

@@ -20,6 +20,18 @@ from typing import Any, Final
 
 from handlers import contract
 
+#: How an alarm on a count of events (errors, throttles, failed invocations or executions) reads a
+#: period without data: nothing happened, which is OK. AWS publishes these metrics only when the
+#: event happens, so without this a quiet function's alarm would sit in INSUFFICIENT_DATA.
+COUNT_MISSING_DATA: Final = "notBreaching"
+#: How an alarm on a level (a dead-letter queue's depth) reads a period without data: it keeps its
+#: state. SQS stops reporting a queue idle for about six hours even while it holds messages, so
+#: ``notBreaching`` would turn an ALARM into OK and the recovery rule would tell ops "Recovered"
+#: about a queue still full ("Configuring how CloudWatch alarms treat missing data": ``ignore``,
+#: "the current alarm state is maintained"). A new alarm stays INSUFFICIENT_DATA until the first
+#: point, which keeps a fresh deploy silent.
+LEVEL_MISSING_DATA: Final = "ignore"
+
 #: Separates the stack prefix from the alarm's own name; no stack prefix can contain it.
 SEPARATOR: Final = "/"
 #: The longest alarm label after the separator (rule and function names make the labels).
@@ -53,13 +65,13 @@ def alarm_name(stack_prefix: str, alarm: str) -> str:
     return f"{_checked_prefix(stack_prefix)}{SEPARATOR}{alarm}"
 
 
-def alarm_arn_prefix(region: str, account_id: str, stack_prefix: str, partition: str = "aws") -> str:
+def alarm_arn_prefix(region: str, account_id: str, stack_prefix: str, partition: str) -> str:
     """The ARN prefix every alarm of the stack has, and no alarm of another stack has."""
     if not region or not account_id:
         raise ValueError(f"alarm ARN prefix needs a region and an account, got {region!r} and {account_id!r}")
     return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{_checked_prefix(stack_prefix)}{SEPARATOR}"
 
 
-def recovered_pattern(region: str, account_id: str, stack_prefix: str) -> dict[str, Any]:
+def recovered_pattern(region: str, account_id: str, stack_prefix: str, partition: str) -> dict[str, Any]:
     """Event pattern of the rule reporting this stack's alarms going ``ALARM -> OK``."""
-    return contract.alarm_recovered_pattern(alarm_arn_prefix(region, account_id, stack_prefix))
+    return contract.alarm_recovered_pattern(alarm_arn_prefix(region, account_id, stack_prefix, partition))

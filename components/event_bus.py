@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies, settings
-from components.bus_drain import BusDrain, region_of_arn
+from components.bus_drain import BusDrain
 from components.watchlist import Watchlist
 from handlers import contract
 
@@ -98,7 +98,7 @@ class EventBus(pulumi.ComponentResource):
         self.bus_name = self.bus.name
         self.bus_arn = self.bus.arn
         # Deleted after every rule and the archive, before the bus: waits until the bus lists no rule.
-        self.drain = BusDrain(f"{name}-drain", self.bus.name, self.bus.arn.apply(region_of_arn), opts=child)
+        self.drain = BusDrain(f"{name}-drain", self.bus.name, self.bus.arn, opts=child)
 
         self.catch_all_log_group = aws.cloudwatch.LogGroup(
             f"{name}-catch-all-logs",

@@ -1,5 +1,9 @@
-"""EventContracts: the stack's EventBridge schema registry, one schema per event the system emits.
+"""EventContracts: the account's EventBridge schema registry, one schema per event the system emits.
 
+The registry is one per account and region (``eda-demo``), declared only by the stack that owns it
+(``manageSchemaRegistry``): EventBridge Schemas allows 10 registries per account and region and
+100 schemas per registry by default, so a registry per stack would stop the eleventh stack, and
+schema names cannot carry every stack name (the provider documents letters and ``.-_@`` only).
 Every contract of ``event_schemas/events`` is published as a ``JSONSchemaDraft4`` schema named as
 EventBridge schema discovery names its own (``<source>@<detail-type>``), so a team consuming an
 event downloads its code bindings from the registry on AWS instead of copying field lists.
@@ -44,7 +48,7 @@ class EventContractsArgs:
 
 
 class EventContracts(pulumi.ComponentResource):
-    """One schema registry per stack holding one schema per event contract."""
+    """The account's and region's schema registry, holding one schema per event contract."""
 
     registry_name: pulumi.Output[str]
     registry_arn: pulumi.Output[str]
@@ -56,8 +60,8 @@ class EventContracts(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.registry = aws.schemas.Registry(
             f"{name}-registry",
-            name=naming.schema_registry_name(args.stack),
-            description=f"Event contracts of {naming.stack_prefix(args.stack)}",
+            name=naming.schema_registry_name(),
+            description=f"Event contracts of {naming.PROJECT}, published by stack {args.stack}",
             opts=child,
         )
         self.registry_name = self.registry.name

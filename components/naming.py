@@ -12,7 +12,6 @@ the sandbox's provider mocks refuse any physical name that breaks them, as AWS w
 
 from __future__ import annotations
 
-import hashlib
 import re
 import string
 from dataclasses import dataclass
@@ -225,23 +224,14 @@ def dashboard_name(stack: str, region: str) -> str:
     return f"{stack_prefix(stack)}-{region}"
 
 
-#: Characters of the stack a shortened registry name keeps before its hash.
-_REGISTRY_HASH_LENGTH = 8
+def schema_registry_name() -> str:
+    """The schema registry of the account and region: the project's name, whichever stack owns it.
 
-
-def schema_registry_name(stack: str) -> str:
-    """The stack's schema registry: ``eda-demo-<stack>``, or, past 64 characters, its head and a hash.
-
-    Registry names are shorter than stack names may be (64 against Pulumi's 100), so a long stack
-    keeps as much of its name as fits and ends with 8 hex characters of the SHA-256 of the whole
-    stack name: two stacks sharing a long prefix still get two registries.
+    EventBridge Schemas allows 10 registries per account and region (adjustable), so the registry
+    is shared: one stack (``manageSchemaRegistry``) publishes it, and consumers find it under
+    this name without knowing which stack that is.
     """
-    full = stack_prefix(stack)
-    limit = SCHEMA_REGISTRY.max_length or len(full)
-    if len(full) <= limit:
-        return full
-    digest = hashlib.sha256(stack.encode()).hexdigest()[:_REGISTRY_HASH_LENGTH]
-    return f"{full[: limit - _REGISTRY_HASH_LENGTH - 1]}-{digest}"
+    return PROJECT
 
 
 def schema_name(source: str, detail_type: str) -> str:
@@ -266,13 +256,8 @@ def stack_names(stack: str, region: str) -> list[tuple[NameRule, str]]:
     ]
 
 
-def shortened_names(stack: str) -> list[tuple[NameRule, str]]:
-    """Names built from ``stack`` that shorten themselves to fit: only their characters bind the stack."""
-    return [(SCHEMA_REGISTRY, schema_registry_name(stack))]
-
-
 def _rules_on_stack(stack: str, region: str) -> list[tuple[NameRule, str]]:
-    return [(PULUMI_STACK, stack), *stack_names(stack, region), *shortened_names(stack)]
+    return [(PULUMI_STACK, stack), *stack_names(stack, region)]
 
 
 def stack_characters(region: str) -> str:

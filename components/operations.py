@@ -42,11 +42,13 @@ class OperationsArgs:
     #: alarm ARN prefix. Required: an empty one would make a malformed ARN.
     account_id: pulumi.Input[str]
     region: pulumi.Input[str]
+    #: The caller's partition (``aws.get_partition``): the key's account root and the alarm ARNs carry it.
+    partition: pulumi.Input[str]
     alarm_email: str | None = None
 
     def __post_init__(self) -> None:
-        """Refuse an empty account or region, naming the field."""
-        for field_name in ("account_id", "region"):
+        """Refuse an empty account, region or partition, naming the field."""
+        for field_name in ("account_id", "region", "partition"):
             if getattr(self, field_name) in ("", None):
                 raise ValueError(f"OperationsArgs.{field_name} must be set (an empty one makes malformed ARNs)")
 
@@ -61,6 +63,9 @@ class AlarmSpec:
     metric: str
     statistic: str
     dimensions: Mapping[str, pulumi.Input[str]]
+    #: A count (no data: nothing happened) or a level (no data: unknown, keep the state); see
+    #: :data:`components.alarms.COUNT_MISSING_DATA` and :data:`~components.alarms.LEVEL_MISSING_DATA`.
+    treat_missing_data: str = alarms.COUNT_MISSING_DATA
 
 
 def subscription_alarms(label: str, sub: Subscription) -> list[AlarmSpec]:
@@ -80,6 +85,8 @@ def subscription_alarms(label: str, sub: Subscription) -> list[AlarmSpec]:
             "ApproximateNumberOfMessagesVisible",
             "Maximum",
             {"QueueName": sub.dead_letter_queue.name},
+            # A depth: an idle queue stops reporting while it still holds messages.
+            alarms.LEVEL_MISSING_DATA,
         ),
         AlarmSpec(
             f"{label}-failed-invocations",
@@ -218,7 +225,9 @@ class Operations(pulumi.ComponentResource):
             description="Encrypts the eda-demo ops (alarm) topic",
             enable_key_rotation=True,
             deletion_window_in_days=7,
-            policy=account.apply(lambda acct: json.dumps(policies.ops_key_policy(acct))),
+            policy=pulumi.Output.all(account, args.partition).apply(
+                lambda v: json.dumps(policies.ops_key_policy(v[0], v[1]))
+            ),
             opts=child,
         )
         self.topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=self.key.arn, opts=child)
@@ -244,8 +253,11 @@ class Operations(pulumi.ComponentResource):
             DEFAULT_BUS,
             f"{name}-alarm-recovered",
             pulumi.Output.all(
-                pulumi.Output.from_input(args.region), pulumi.Output.from_input(args.account_id), args.bus.bus_name
-            ).apply(lambda v: alarms.recovered_pattern(v[0], v[1], v[2])),
+                pulumi.Output.from_input(args.region),
+                pulumi.Output.from_input(args.account_id),
+                args.bus.bus_name,
+                pulumi.Output.from_input(args.partition),
+            ).apply(lambda v: alarms.recovered_pattern(v[0], v[1], v[2], v[3])),
             owner=self,
             target_arn=self.topic.arn,
             watchlist=args.bus.watchlist,
@@ -276,11 +288,12 @@ class Operations(pulumi.ComponentResource):
         )
 
     def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
-        """Alarm as soon as the metric is above zero in one period; quiet when there is no data.
+        """Alarm as soon as the metric is above zero in one period; no data never pages.
 
         Notifies on entering ALARM only: OK actions would also fire on every new alarm's first
-        INSUFFICIENT_DATA -> OK (recoveries come from the default-bus rule instead). With
-        ``notBreaching`` a period without data counts as OK, so no data never pages.
+        INSUFFICIENT_DATA -> OK (recoveries come from the default-bus rule instead). A period
+        without data counts as OK for a count (``notBreaching``) and keeps the state for a level
+        (``ignore``), so an idle dead-letter queue still holding messages stays in ALARM.
         """
         return aws.cloudwatch.MetricAlarm(
             spec.name,
@@ -296,7 +309,7 @@ class Operations(pulumi.ComponentResource):
             evaluation_periods=1,
             threshold=0,
             comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
+            treat_missing_data=spec.treat_missing_data,
             alarm_actions=[self.topic.arn],
             opts=pulumi.ResourceOptions(parent=self),
         )

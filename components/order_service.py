@@ -147,6 +147,8 @@ class OrderServiceArgs:
     #: (with ``manage_api_gateway_account``). Required: an empty one would make a malformed ARN.
     account_id: pulumi.Input[str]
     region: pulumi.Input[str]
+    #: The caller's partition (``aws.get_partition``), for the ARNs this service writes itself.
+    partition: pulumi.Input[str]
     log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
     throttle_rate: float = settings.DEFAULT_API_THROTTLE_RATE
     throttle_burst: int = settings.DEFAULT_API_THROTTLE_BURST
@@ -175,7 +177,7 @@ class OrderServiceArgs:
         low, high = settings.API_WAF_RATE_LIMIT_RANGE
         if not low <= self.api_waf_rate_limit <= high:
             raise ValueError(f"OrderServiceArgs.api_waf_rate_limit must be from {low} to {high}")
-        for field_name in ("account_id", "region"):
+        for field_name in ("account_id", "region", "partition"):
             if getattr(self, field_name) in ("", None):
                 raise ValueError(f"OrderServiceArgs.{field_name} must be set (an empty one makes malformed ARNs)")
 
@@ -427,8 +429,8 @@ class OrderService(pulumi.ComponentResource):
             f"{name}-api-logging",
             "apigateway.amazonaws.com",
             "API Gateway (account-wide): writes API access and execution logs",
-            pulumi.Output.all(args.region, args.account_id).apply(
-                lambda v: policies.api_gateway_logging_policy(v[0], v[1])
+            pulumi.Output.all(args.region, args.account_id, args.partition).apply(
+                lambda v: policies.api_gateway_logging_policy(v[0], v[1], v[2])
             ),
             retained,
         )

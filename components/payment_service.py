@@ -27,6 +27,8 @@ class PaymentServiceArgs:
 
     stack: str
     bus: EventBus
+    #: The caller's partition (``aws.get_partition``): the ``putEvents`` integration's ARN carries it.
+    partition: str
     fraud_threshold: float = settings.DEFAULT_FRAUD_THRESHOLD
     workflow_type: str = settings.DEFAULT_WORKFLOW_TYPE
     log_retention_days: int = settings.DEFAULT_LOG_RETENTION_DAYS
@@ -80,7 +82,7 @@ class PaymentService(pulumi.ComponentResource):
             role_arn=self.role.arn,
             type=args.workflow_type,
             definition=bus.bus_name.apply(
-                lambda bus_name: json.dumps(payment_definition(bus_name, args.fraud_threshold))
+                lambda bus_name: json.dumps(payment_definition(bus_name, args.fraud_threshold, args.partition))
             ),
             # EXPRESS keeps no execution history: its log group is its only record.
             logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(

@@ -19,8 +19,13 @@ PUBLISH_FAILED_ERROR = "PaymentOutcomeNotPublished"
 EXECUTION_TIMEOUT_SECONDS = 60
 
 
-def payment_definition(event_bus_name: str, fraud_threshold: float) -> dict[str, Any]:
-    """Render the payment workflow for one stack's bus and threshold.
+def put_events_resource(partition: str) -> str:
+    """The Step Functions ``events:putEvents`` integration in ``partition`` (``arn:aws-cn:states:::...`` in China)."""
+    return f"arn:{partition}:states:::events:putEvents"
+
+
+def payment_definition(event_bus_name: str, fraud_threshold: float, partition: str) -> dict[str, Any]:
+    """Render the payment workflow for one stack's bus, threshold and partition.
 
     ``amount > fraud_threshold`` fails the payment; the threshold itself succeeds (the
     executable original, not its prose, is the reference).
@@ -56,7 +61,7 @@ def payment_definition(event_bus_name: str, fraud_threshold: float) -> dict[str,
             },
             "Notify EventBus": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::events:putEvents",
+                "Resource": put_events_resource(partition),
                 "Parameters": {
                     "Entries": [
                         {

@@ -163,7 +163,7 @@ def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> Document:
     )
 
 
-def ops_key_policy(account_id: str, partition: str = "aws") -> Document:
+def ops_key_policy(account_id: str, partition: str) -> Document:
     """KMS key policy of the ops topic key: the account administers it, CloudWatch alarms use it.
 
     CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, hence a
@@ -251,7 +251,7 @@ def alarm_recoveries_topic_statement(topic_arn: str) -> Document:
     )
 
 
-def api_gateway_logging_policy(region: str, account_id: str, partition: str = "aws") -> Document:
+def api_gateway_logging_policy(region: str, account_id: str, partition: str) -> Document:
     """API Gateway's account-level role: write access and execution logs of any API of the account."""
     groups = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
     return document(

@@ -53,6 +53,9 @@ DEFAULT_LOG_RETENTION_DAYS = 14
 DEFAULT_API_THROTTLE_RATE = 50
 DEFAULT_API_THROTTLE_BURST = 100
 DEFAULT_API_AUTH = "NONE"
+#: The schema registry is one per account and region, published by the one stack that owns it
+#: (EventBridge Schemas allows 10 registries per account and region): off in every other stack.
+DEFAULT_MANAGE_SCHEMA_REGISTRY = False
 DEFAULT_PROTECT_DATA = False
 DEFAULT_ARCHIVE_RETENTION_DAYS = 7
 DEFAULT_MANAGE_API_GATEWAY_ACCOUNT = False
@@ -69,8 +72,18 @@ DEFAULT_AUDIT_LOG_RETENTION_DAYS: int | None = None
 #: minimum (0); 0 itself is refused, see :func:`load_settings`.
 ARCHIVE_RETENTION_MAX_DAYS = 3650
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-#: Powertools for AWS Lambda (Python) v3 public layer, for python3.12 on arm64.
-POWERTOOLS_LAYER_TEMPLATE = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
+#: Powertools for AWS Lambda (Python) v3 public layer, for python3.12 on arm64: its name and version.
+POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python312-arm64:27"
+#: The account publishing that layer in every region of the ``aws`` partition (Powertools docs,
+#: "Installation": ``arn:aws:lambda:{region}:017000801446:layer:...``).
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+#: Outside the ``aws`` partition Powertools publishes the layer in these regions only, each from
+#: an account of its own (same page, "AWS China regions" and "AWS GovCloud regions").
+POWERTOOLS_LAYER_ACCOUNTS_OUTSIDE_AWS = {
+    ("aws-cn", "cn-north-1"): "498634801083",
+    ("aws-us-gov", "us-gov-east-1"): "165087284144",
+    ("aws-us-gov", "us-gov-west-1"): "165093116878",
+}
 
 
 class ConfigError(ValueError):
@@ -90,6 +103,7 @@ class StackSettings:
     api_throttle_rate: float = DEFAULT_API_THROTTLE_RATE
     api_throttle_burst: int = DEFAULT_API_THROTTLE_BURST
     api_auth: str = DEFAULT_API_AUTH
+    manage_schema_registry: bool = DEFAULT_MANAGE_SCHEMA_REGISTRY
     protect_data: bool = DEFAULT_PROTECT_DATA
     archive_retention_days: int = DEFAULT_ARCHIVE_RETENTION_DAYS
     manage_api_gateway_account: bool = DEFAULT_MANAGE_API_GATEWAY_ACCOUNT
@@ -211,20 +225,38 @@ def check_stack_name(stack: str, region: str) -> str:
     return stack
 
 
-def powertools_layer_for(settings: StackSettings, region: str) -> str:
+def _public_layer(region: str, partition: str) -> str:
+    """Powertools' public layer in ``region``, or a config error naming the key when there is none."""
+    account = (
+        POWERTOOLS_LAYER_ACCOUNT
+        if partition == "aws"
+        else POWERTOOLS_LAYER_ACCOUNTS_OUTSIDE_AWS.get((partition, region))
+    )
+    if account is None:
+        published = ", ".join(sorted(r for p, r in POWERTOOLS_LAYER_ACCOUNTS_OUTSIDE_AWS if p == partition)) or "none"
+        raise ConfigError(
+            f"Powertools publishes no public layer in {region} (partition {partition}; its regions there: "
+            f"{published}): set {_key('powertoolsLayerArn')} to a Powertools for AWS Lambda (Python v3, "
+            f"python3.12, arm64) layer version you publish in {region}"
+        )
+    return f"arn:{partition}:lambda:{region}:{account}:layer:{POWERTOOLS_LAYER}"
+
+
+def powertools_layer_for(settings: StackSettings, region: str, partition: str) -> str:
     """The Powertools layer version the functions use: the configured one, or the region's public one.
 
-    Lambda refuses a layer of another region (``InvalidParameterValueException`` at function
-    creation), so a configured layer is checked against the stack's region here, before any resource.
+    Lambda refuses a layer of another region or partition (``InvalidParameterValueException`` at
+    function creation), so a configured layer is checked against the stack's, before any resource.
     """
     layer = settings.powertools_layer_arn
     if layer is None:
-        return POWERTOOLS_LAYER_TEMPLATE.format(region=region)
-    layer_region = layer.split(":")[3]
-    if layer_region != region:
+        return _public_layer(region, partition)
+    _, layer_partition, _, layer_region, *_ = layer.split(":")
+    if (layer_partition, layer_region) != (partition, region):
         raise ConfigError(
-            f"{_key('powertoolsLayerArn')} must be a layer of the stack's region {region}, "
-            f"got {layer!r} (a layer of {layer_region}); Lambda refuses layers of another region"
+            f"{_key('powertoolsLayerArn')} must be a layer of the stack's region {region} (partition {partition}), "
+            f"got {layer!r} (a layer of {layer_region}, partition {layer_partition}); Lambda refuses layers of "
+            "another region or partition"
         )
     return layer
 
@@ -253,6 +285,7 @@ def load_settings(raw_get: Getter) -> StackSettings:
         api_throttle_rate=_positive_number(get, "apiThrottleRate", DEFAULT_API_THROTTLE_RATE),
         api_throttle_burst=_int_in(get, "apiThrottleBurst", DEFAULT_API_THROTTLE_BURST, 1, 5000),
         api_auth=_one_of(get, "apiAuth", DEFAULT_API_AUTH, API_AUTH_MODES),
+        manage_schema_registry=_bool(get, "manageSchemaRegistry", DEFAULT_MANAGE_SCHEMA_REGISTRY),
         protect_data=_bool(get, "protectData", DEFAULT_PROTECT_DATA),
         archive_retention_days=_archive_retention_days(get),
         manage_api_gateway_account=_bool(get, "manageApiGatewayAccount", DEFAULT_MANAGE_API_GATEWAY_ACCOUNT),

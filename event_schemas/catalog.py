@@ -20,6 +20,7 @@ README.md; ``python -m event_schemas.catalog`` prints it. Needs the sandbox and 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -38,7 +39,7 @@ FUNCTION = "aws:lambda/function:Function"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 SERVICE_NAME_VARIABLE = "POWERTOOLS_SERVICE_NAME"
-PUT_EVENTS_TASK = "arn:aws:states:::events:putEvents"
+PUT_EVENTS_TASK = re.compile(r"arn:aws[a-z-]*:states:::events:putEvents")
 
 
 def _sample(schema: Mapping[str, Any]) -> Any:
@@ -126,7 +127,7 @@ def producers(program: Program) -> dict[str, list[str]]:
         if _role_name(machine["roleArn"]) in roles:
             states = json.loads(machine["definition"])["States"].values()
             for state in states:
-                if state.get("Resource") == PUT_EVENTS_TASK:
+                if PUT_EVENTS_TASK.fullmatch(str(state.get("Resource", ""))):
                     for entry in state["Parameters"]["Entries"]:
                         found.setdefault(entry["Source"], []).append(machine.name)
     return {source: sorted(set(names)) for source, names in found.items()}

@@ -52,7 +52,7 @@ from sandbox.request_validation import body_problem, model_validator
 
 log = logging.getLogger("sandbox.api")
 _NO_ROUTE = GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
-_INVOKE_ARN = re.compile(r"functions/(arn:aws:lambda:[^/]+)/invocations$")
+_INVOKE_ARN = re.compile(r"functions/(arn:aws[a-z-]*:lambda:[^/]+)/invocations$")
 #: Lambda's limit on a synchronous invocation's request (6 MiB): API Gateway's 10 MB body limit is looser.
 LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
 #: Lambda's default timeout, for a route whose function the program does not declare.

@@ -17,6 +17,17 @@ import pulumi
 from components import naming
 
 ACCOUNT_ID = "123456789012"
+#: The partitions other than ``aws``, by region prefix, with their DNS suffix (``aws.get_partition``).
+OTHER_PARTITIONS = {"cn-": ("aws-cn", "amazonaws.com.cn"), "us-gov-": ("aws-us-gov", "amazonaws.com")}
+
+
+def partition_of(region: str) -> tuple[str, str]:
+    """The partition a region belongs to, and its DNS suffix, as AWS answers them."""
+    for prefix, partition in OTHER_PARTITIONS.items():
+        if region.startswith(prefix):
+            return partition
+    return "aws", "amazonaws.com"
+
 
 LOG_RESOURCE_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 #: CloudWatch Logs PutResourcePolicy: "a maximum of 10 policies without resourceARN and one per
@@ -60,6 +71,16 @@ class NewResource:
         """The stack's account."""
         return self.mocks.account_id
 
+    @property
+    def partition(self) -> str:
+        """The partition of the stack's region (``aws``, ``aws-cn``, ``aws-us-gov``)."""
+        return partition_of(self.region)[0]
+
+    @property
+    def dns_suffix(self) -> str:
+        """The partition's endpoint domain (``amazonaws.com``, ``amazonaws.com.cn``)."""
+        return partition_of(self.region)[1]
+
     def hash(self, *parts: str, length: int = 7) -> str:
         """Randomness as the provider would have it, stable per stack, region and resource."""
         return self.mocks.hash(self.logical, *parts, length=length)
@@ -70,13 +91,13 @@ Created = tuple[str, dict[str, Any]]
 
 
 def _event_bus(r: NewResource) -> Created:
-    return r.name, {"name": r.name, "arn": f"arn:aws:events:{r.region}:{r.account}:event-bus/{r.name}"}
+    return r.name, {"name": r.name, "arn": f"arn:{r.partition}:events:{r.region}:{r.account}:event-bus/{r.name}"}
 
 
 def _event_rule(r: NewResource) -> Created:
     bus = r.inputs.get("eventBusName", "default")
     path = f"rule/{r.name}" if bus == "default" else f"rule/{bus}/{r.name}"
-    return f"{bus}|{r.name}", {"name": r.name, "arn": f"arn:aws:events:{r.region}:{r.account}:{path}"}
+    return f"{bus}|{r.name}", {"name": r.name, "arn": f"arn:{r.partition}:events:{r.region}:{r.account}:{path}"}
 
 
 def _event_target(r: NewResource) -> Created:
@@ -85,11 +106,11 @@ def _event_target(r: NewResource) -> Created:
 
 
 def _event_archive(r: NewResource) -> Created:
-    return r.name, {"name": r.name, "arn": f"arn:aws:events:{r.region}:{r.account}:archive/{r.name}"}
+    return r.name, {"name": r.name, "arn": f"arn:{r.partition}:events:{r.region}:{r.account}:archive/{r.name}"}
 
 
 def _log_group(r: NewResource) -> Created:
-    arn = f"arn:aws:logs:{r.region}:{r.account}:log-group:{r.name}"
+    arn = f"arn:{r.partition}:logs:{r.region}:{r.account}:log-group:{r.name}"
     r.mocks.log_groups.add(arn)
     return r.name, {"name": r.name, "arn": arn}
 
@@ -99,12 +120,12 @@ def _log_resource_policy(r: NewResource) -> Created:
 
 
 def _queue(r: NewResource) -> Created:
-    url = f"https://sqs.{r.region}.amazonaws.com/{r.account}/{r.name}"
-    return url, {"name": r.name, "arn": f"arn:aws:sqs:{r.region}:{r.account}:{r.name}", "url": url}
+    url = f"https://sqs.{r.region}.{r.dns_suffix}/{r.account}/{r.name}"
+    return url, {"name": r.name, "arn": f"arn:{r.partition}:sqs:{r.region}:{r.account}:{r.name}", "url": url}
 
 
 def _topic(r: NewResource) -> Created:
-    arn = f"arn:aws:sns:{r.region}:{r.account}:{r.name}"
+    arn = f"arn:{r.partition}:sns:{r.region}:{r.account}:{r.name}"
     return arn, {"name": r.name, "arn": arn}
 
 
@@ -116,7 +137,7 @@ def _topic_subscription(r: NewResource) -> Created:
 def _role(r: NewResource) -> Created:
     return r.name, {
         "name": r.name,
-        "arn": f"arn:aws:iam::{r.account}:role/{r.name}",
+        "arn": f"arn:{r.partition}:iam::{r.account}:role/{r.name}",
         "uniqueId": short_hash(r.name, length=21),
     }
 
@@ -126,22 +147,22 @@ def _role_policy(r: NewResource) -> Created:
 
 
 def _function(r: NewResource) -> Created:
-    arn = f"arn:aws:lambda:{r.region}:{r.account}:function:{r.name}"
+    arn = f"arn:{r.partition}:lambda:{r.region}:{r.account}:function:{r.name}"
     return r.name, {
         "name": r.name,
         "arn": arn,
         "qualifiedArn": f"{arn}:$LATEST",
-        "invokeArn": f"arn:aws:apigateway:{r.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+        "invokeArn": f"arn:{r.partition}:apigateway:{r.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
         "version": "$LATEST",
     }
 
 
 def _table(r: NewResource) -> Created:
-    return r.name, {"name": r.name, "arn": f"arn:aws:dynamodb:{r.region}:{r.account}:table/{r.name}"}
+    return r.name, {"name": r.name, "arn": f"arn:{r.partition}:dynamodb:{r.region}:{r.account}:table/{r.name}"}
 
 
 def _state_machine(r: NewResource) -> Created:
-    arn = f"arn:aws:states:{r.region}:{r.account}:stateMachine:{r.name}"
+    arn = f"arn:{r.partition}:states:{r.region}:{r.account}:stateMachine:{r.name}"
     return arn, {"name": r.name, "arn": arn}
 
 
@@ -150,8 +171,8 @@ def _rest_api(r: NewResource) -> Created:
     return rid, {
         "name": r.name,
         "rootResourceId": short_hash(rid, "root", length=10),
-        "executionArn": f"arn:aws:execute-api:{r.region}:{r.account}:{rid}",
-        "arn": f"arn:aws:apigateway:{r.region}::/restapis/{rid}",
+        "executionArn": f"arn:{r.partition}:execute-api:{r.region}:{r.account}:{rid}",
+        "arn": f"arn:{r.partition}:apigateway:{r.region}::/restapis/{rid}",
     }
 
 
@@ -162,9 +183,9 @@ def _api_resource(r: NewResource) -> Created:
 def _stage(r: NewResource) -> Created:
     api, stage = r.inputs.get("restApi"), r.inputs.get("stageName")
     return f"ags-{api}-{stage}", {
-        "invokeUrl": f"https://{api}.execute-api.{r.region}.amazonaws.com/{stage}",
-        "executionArn": f"arn:aws:execute-api:{r.region}:{r.account}:{api}/{stage}",
-        "arn": f"arn:aws:apigateway:{r.region}::/restapis/{api}/stages/{stage}",
+        "invokeUrl": f"https://{api}.execute-api.{r.region}.{r.dns_suffix}/{stage}",
+        "executionArn": f"arn:{r.partition}:execute-api:{r.region}:{r.account}:{api}/{stage}",
+        "arn": f"arn:{r.partition}:apigateway:{r.region}::/restapis/{api}/stages/{stage}",
     }
 
 
@@ -175,24 +196,24 @@ def _api_key(r: NewResource) -> Created:
 
 def _kms_key(r: NewResource) -> Created:
     key_id = f"{r.hash(length=8)}-0000-4000-8000-000000000000"
-    return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{r.region}:{r.account}:key/{key_id}"}
+    return key_id, {"keyId": key_id, "arn": f"arn:{r.partition}:kms:{r.region}:{r.account}:key/{key_id}"}
 
 
 def _metric_alarm(r: NewResource) -> Created:
-    return r.name, {"name": r.name, "arn": f"arn:aws:cloudwatch:{r.region}:{r.account}:alarm:{r.name}"}
+    return r.name, {"name": r.name, "arn": f"arn:{r.partition}:cloudwatch:{r.region}:{r.account}:alarm:{r.name}"}
 
 
 def _dashboard(r: NewResource) -> Created:
     dashboard = str(r.inputs.get("dashboardName", r.name))
     # Dashboards are account-global: their ARN has no region.
-    return dashboard, {"dashboardArn": f"arn:aws:cloudwatch::{r.account}:dashboard/{dashboard}"}
+    return dashboard, {"dashboardArn": f"arn:{r.partition}:cloudwatch::{r.account}:dashboard/{dashboard}"}
 
 
 def _web_acl(r: NewResource) -> Created:
     # WAFv2 IDs are UUIDs; a REGIONAL ACL's ARN names its scope, name and ID.
     h = r.hash(length=32)
     wid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-    arn = f"arn:aws:wafv2:{r.region}:{r.account}:regional/webacl/{r.name}/{wid}"
+    arn = f"arn:{r.partition}:wafv2:{r.region}:{r.account}:regional/webacl/{r.name}/{wid}"
     return wid, {"name": r.name, "arn": arn, "capacity": 902, "lockToken": r.hash("lock", length=32)}
 
 
@@ -252,10 +273,14 @@ class ProviderMocks(pulumi.runtime.Mocks):
         """Data sources the program reads."""
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}
+        partition, dns_suffix = partition_of(self.region)
+        if args.token == "aws:index/getPartition:getPartition":
+            reverse = ".".join(reversed(dns_suffix.split(".")))
+            return {"partition": partition, "dnsSuffix": dns_suffix, "reverseDnsPrefix": reverse, "id": partition}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": self.account_id,
-                "arn": f"arn:aws:iam::{self.account_id}:user/sandbox",
+                "arn": f"arn:{partition}:iam::{self.account_id}:user/sandbox",
                 "userId": "SANDBOX",
                 "id": self.account_id,
             }

@@ -7,11 +7,17 @@ the engine was told about each resource (dependencies, protect, retain on delete
 from __future__ import annotations
 
 import pytest
-from program_testkit import CONFIGURED, SIGNED_IN_EU, Evaluation, RecordingMonitor, evaluate_recorded, install_mocks
+from program_testkit import (
+    CONFIGURED,
+    OWNS_ACCOUNT_SETTINGS,
+    SIGNED_IN_EU,
+    Evaluation,
+    RecordingMonitor,
+    evaluate_recorded,
+    install_mocks,
+)
 
 from sandbox.program import Program
-
-OWNS_API_GATEWAY_ACCOUNT = {"eda-demo:manageApiGatewayAccount": "true"}
 
 
 @pytest.fixture
@@ -28,13 +34,13 @@ def dev_evaluation() -> Evaluation:
 
 @pytest.fixture(scope="session")
 def owner_evaluation() -> Evaluation:
-    """The dev stack as the one stack of its account and region that owns API Gateway's account setting."""
-    return evaluate_recorded("dev", overrides=OWNS_API_GATEWAY_ACCOUNT)
+    """The dev stack as the one stack of its account and region owning what is shared there."""
+    return evaluate_recorded("dev", overrides=OWNS_ACCOUNT_SETTINGS)
 
 
 @pytest.fixture(scope="session")
 def owner_program(owner_evaluation: Evaluation) -> Program:
-    """Every resource the program can declare in a default stack, API Gateway's account setting included."""
+    """Every resource the program can declare in a default stack, the account's shared ones included."""
     return owner_evaluation.program
 
 

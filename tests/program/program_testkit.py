@@ -60,6 +60,9 @@ CONFIGURED = {
     "eda-demo:apiThrottleBurst": "40",
     "eda-demo:apiAuth": "API_KEY",
 }
+#: The one stack of its account and region that owns what is shared there: API Gateway's account
+#: setting and the EventBridge schema registry.
+OWNS_ACCOUNT_SETTINGS = {"eda-demo:manageApiGatewayAccount": "true", "eda-demo:manageSchemaRegistry": "true"}
 #: The dev stack's config in another region, with SigV4-signed callers.
 SIGNED_IN_EU = {"aws:region": "eu-west-1", "eda-demo:apiAuth": "AWS_IAM"}
 

@@ -99,7 +99,12 @@ def test_a_service_created_after_operations_fails_loudly() -> None:
         Operations(
             "ops",
             OperationsArgs(
-                stack="dev", bus=bus, state_machine_arn=STATE_MACHINE, account_id=ACCOUNT, region="us-east-1"
+                stack="dev",
+                bus=bus,
+                state_machine_arn=STATE_MACHINE,
+                account_id=ACCOUNT,
+                region="us-east-1",
+                partition="aws",
             ),
         )
         AuditService("audit", AuditServiceArgs(stack="dev", bus=bus, layer_arn=LAYER))

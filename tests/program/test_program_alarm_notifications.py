@@ -10,6 +10,15 @@ evaluated program) are matched with EventBridge semantics by the project's match
 
 Required: a fresh deploy (``INSUFFICIENT_DATA -> OK``) sends nothing; entering ALARM sends one
 message; ``ALARM -> OK`` sends one; another stack's alarms send nothing to this stack's topic.
+
+Missing data is modelled too, per ``treatMissingData`` value as CloudWatch documents it
+("Configuring how CloudWatch alarms treat missing data"): ``notBreaching`` counts a missing point
+as within the threshold, ``breaching`` as breaching it, ``ignore`` keeps the current state, and
+``missing`` goes INSUFFICIENT_DATA when every point of the evaluation range is missing. A
+dead-letter queue's depth is a level, not a count: SQS stops publishing a queue's metrics once it
+has been idle for about six hours (SQS Developer Guide, "Available CloudWatch metrics": a queue is
+active, and reported, for up to six hours after it was last accessed), messages or not, so an idle
+queue still holding messages must not read as recovered.
 """
 
 from __future__ import annotations
@@ -27,8 +36,8 @@ from sandbox.program import DeclaredResource, Program
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 OK, IN_ALARM, NO_DATA = "OK", "ALARM", "INSUFFICIENT_DATA"
-#: A new alarm starts INSUFFICIENT_DATA and its first evaluation sets its state (PutMetricAlarm);
-#: with ``treatMissingData: notBreaching`` and no data, that state is OK.
+#: A new alarm starts INSUFFICIENT_DATA and its first evaluation sets its state (PutMetricAlarm):
+#: OK with ``treatMissingData: notBreaching`` and no data, or with a first point within the threshold.
 FRESH_DEPLOY = (NO_DATA, OK)
 #: Messages to the stack's own topic per (previous, new) state of one of its alarms.
 EXPECTED_MESSAGES = {
@@ -52,6 +61,40 @@ ENVELOPE_FIELDS = frozenset(
 
 
 # --- the model ---------------------------------------------------------------------------------
+
+#: The state one evaluation gives an alarm whose every point in the evaluation range is missing,
+#: per ``treatMissingData`` ("Configuring how CloudWatch alarms treat missing data"; ``None``:
+#: "the current alarm state is maintained"). Omitted, the treatment is ``missing``.
+MISSING_DATA_STATE: dict[str, str | None] = {
+    "notBreaching": OK,
+    "breaching": IN_ALARM,
+    "ignore": None,
+    "missing": NO_DATA,
+}
+#: Metrics that are levels (a depth, reported while the queue is active) rather than counts of events.
+LEVEL_METRICS = {("AWS/SQS", "ApproximateNumberOfMessagesVisible")}
+
+
+def evaluated_state(alarm: DeclaredResource, current: str, point: float | None) -> str:
+    """The state one evaluation gives a 1-of-1 ``GreaterThanThreshold`` alarm, for one point or none."""
+    assert (alarm["evaluationPeriods"], alarm["comparisonOperator"]) == (1, "GreaterThanThreshold")
+    if point is not None:
+        return IN_ALARM if point > alarm["threshold"] else OK
+    return MISSING_DATA_STATE[alarm.get("treatMissingData") or "missing"] or current
+
+
+def messages_over(topic: str, programs: list[Program], alarm: DeclaredResource, points: list[float | None]) -> int:
+    """Messages ``topic`` receives while a new alarm evaluates ``points``, one per period."""
+    state, sent = NO_DATA, 0
+    for point in points:
+        new = evaluated_state(alarm, state, point)
+        sent += messages_to(topic, programs, alarm, state, new)
+        state = new
+    return sent
+
+
+def _is_level(alarm: DeclaredResource) -> bool:
+    return (alarm["namespace"], alarm["metricName"]) in LEVEL_METRICS
 
 
 def alarm_action_messages(alarm: DeclaredResource, previous: str, new: str) -> list[str]:
@@ -199,6 +242,89 @@ def test_a_recovery_reaches_the_topic_through_the_default_bus_rule(dev: Program)
     # THEN the message comes from the recovery rule, not from OK actions
     assert direct == []
     assert routed == [topic]
+
+
+#: Six and a half hours of one-minute periods: long enough for SQS to stop reporting an idle queue.
+IDLE_PERIODS = 390
+
+
+def test_level_alarms_ignore_missing_data_and_count_alarms_treat_it_as_not_breaching(dev: Program) -> None:
+    # GIVEN every alarm of the stack
+    alarms = _alarms(dev)
+    # WHEN their missing-data treatment is read, by the kind of metric they watch
+    levels = {a["treatMissingData"] for a in alarms if _is_level(a)}
+    counts = {a["treatMissingData"] for a in alarms if not _is_level(a)}
+    # THEN the five dead-letter queue depths keep their state without data, and the counts of
+    # errors, throttles, failed invocations and executions read no data as none happened
+    assert sum(1 for a in alarms if _is_level(a)) == 5
+    assert (levels, counts) == ({"ignore"}, {"notBreaching"})
+
+
+def test_an_idle_dead_letter_queue_still_holding_messages_stays_in_alarm_without_a_recovery(dev: Program) -> None:
+    # GIVEN each dead-letter queue alarm, and a queue that receives two events, then sits idle
+    # holding them until SQS stops reporting it
+    topic = dev.outputs["ops_topic_arn"]
+    timeline: list[float | None] = [0.0, 0.0, 2.0, 2.0, *([2.0] * 10), *([None] * IDLE_PERIODS)]
+    for alarm in (a for a in _alarms(dev) if _is_level(a)):
+        # WHEN the alarm evaluates that timeline
+        state = NO_DATA
+        for point in timeline:
+            state = evaluated_state(alarm, state, point)
+        # THEN it is still in ALARM at the end, and ops heard exactly once (no "Recovered")
+        assert state == IN_ALARM, alarm.name
+        assert messages_over(topic, [dev], alarm, timeline) == 1, alarm.name
+
+
+def test_under_not_breaching_the_idle_queue_would_have_read_as_recovered(dev: Program) -> None:
+    # GIVEN a dead-letter queue alarm as declared before: notBreaching
+    topic = dev.outputs["ops_topic_arn"]
+    alarm = next(a for a in _alarms(dev) if _is_level(a))
+    before = DeclaredResource(
+        alarm.urn, alarm.type, alarm.name, alarm.id, {**alarm.state, "treatMissingData": "notBreaching"}
+    )
+    timeline: list[float | None] = [0.0, 2.0, *([2.0] * 10), *([None] * IDLE_PERIODS)]
+    # WHEN it evaluates the same idle queue still holding messages
+    # THEN it goes back to OK, and the recovery rule tells ops "Recovered": two messages
+    assert evaluated_state(before, IN_ALARM, None) == OK
+    assert messages_over(topic, [dev], before, timeline) == 2
+
+
+def test_a_fresh_deploy_sends_nothing_whatever_the_treatment_and_an_emptied_queue_recovers(dev: Program) -> None:
+    # GIVEN every alarm of the stack, freshly created over quiet metrics (no data, or zeros)
+    topic = dev.outputs["ops_topic_arn"]
+    for alarm in _alarms(dev):
+        # WHEN it evaluates an hour without data, then zeros
+        # THEN nothing is sent (ignore stays INSUFFICIENT_DATA, then goes silently OK)
+        assert messages_over(topic, [dev], alarm, [None] * 60 + [0.0] * 5) == 0, alarm.name
+        # AND a breach later sends one message, and its end (a zero, the queue redriven) one more
+        assert messages_over(topic, [dev], alarm, [0.0, 3.0, 3.0, 0.0]) == 2, alarm.name
+
+
+@pytest.mark.parametrize(
+    ("treatment", "current", "expected"),
+    [
+        ("notBreaching", IN_ALARM, OK),
+        ("breaching", OK, IN_ALARM),
+        ("ignore", IN_ALARM, IN_ALARM),
+        ("ignore", OK, OK),
+        ("ignore", NO_DATA, NO_DATA),
+        ("missing", IN_ALARM, NO_DATA),
+        (None, OK, NO_DATA),
+    ],
+)
+def test_the_missing_data_model_follows_cloudwatchs_table(
+    dev: Program, treatment: str | None, current: str, expected: str
+) -> None:
+    # GIVEN an alarm of the stack with one treatment (None: omitted, CloudWatch's default "missing")
+    alarm = _alarms(dev)[0]
+    state = {k: v for k, v in alarm.state.items() if k != "treatMissingData"}
+    if treatment is not None:
+        state["treatMissingData"] = treatment
+    subject = DeclaredResource(alarm.urn, alarm.type, alarm.name, alarm.id, state)
+    # WHEN a period without data is evaluated  THEN the state is the documented one
+    assert evaluated_state(subject, current, None) == expected
+    # AND a point decides by the threshold whatever the treatment
+    assert (evaluated_state(subject, current, 1.0), evaluated_state(subject, current, 0.0)) == (IN_ALARM, OK)
 
 
 # --- the oracle can fail -----------------------------------------------------------------------

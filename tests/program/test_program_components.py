@@ -181,7 +181,13 @@ def _order_service(api_auth: str = "NONE", stack: str = "dev") -> tuple[EventBus
     return bus, OrderService(
         "orders",
         OrderServiceArgs(
-            stack=stack, bus=bus, layer_arn=LAYER, account_id=ACCOUNT, region="us-east-1", api_auth=api_auth
+            stack=stack,
+            bus=bus,
+            layer_arn=LAYER,
+            account_id=ACCOUNT,
+            region="us-east-1",
+            partition="aws",
+            api_auth=api_auth,
         ),
     )
 
@@ -274,11 +280,12 @@ def test_order_service_registers_its_outputs(component_monitor: RecordingMonitor
         ({"throttle_rate": 0}, "throttle_rate"),
         ({"account_id": ""}, "account_id"),
         ({"region": ""}, "region"),
+        ({"partition": ""}, "partition"),
     ],
 )
 def test_order_service_args_reject_bad_values_naming_the_field(kwargs: dict[str, Any], field: str) -> None:
     # GIVEN bad API settings or an empty account or region  WHEN the args are built  THEN the error names the field
-    args: dict[str, Any] = {"account_id": ACCOUNT, "region": "us-east-1", **kwargs}
+    args: dict[str, Any] = {"account_id": ACCOUNT, "region": "us-east-1", "partition": "aws", **kwargs}
     with pytest.raises(ValueError, match=f"OrderServiceArgs.{field}"):
         OrderServiceArgs(stack="dev", bus=NOT_A_BUS, layer_arn=LAYER, **args)
 
@@ -288,7 +295,9 @@ def test_order_service_args_reject_bad_values_naming_the_field(kwargs: dict[str,
 
 def _payment_service(stack: str = "dev", threshold: float = 500) -> tuple[EventBus, PaymentService]:
     bus = EventBus("bus", EventBusArgs(stack=stack))
-    return bus, PaymentService("payments", PaymentServiceArgs(stack=stack, bus=bus, fraud_threshold=threshold))
+    return bus, PaymentService(
+        "payments", PaymentServiceArgs(stack=stack, bus=bus, partition="aws", fraud_threshold=threshold)
+    )
 
 
 @pulumi.runtime.test
@@ -373,7 +382,7 @@ def test_payment_service_registers_its_outputs(component_monitor: RecordingMonit
 def test_payment_service_args_reject_bad_values_naming_the_field(kwargs: dict[str, Any], field: str) -> None:
     # GIVEN a bad threshold or workflow type  WHEN the args are built  THEN the error names the field
     with pytest.raises(ValueError, match=f"PaymentServiceArgs.{field}"):
-        PaymentServiceArgs(stack="dev", bus=NOT_A_BUS, **kwargs)
+        PaymentServiceArgs(stack="dev", bus=NOT_A_BUS, partition="aws", **kwargs)
 
 
 # --- NotificationService -----------------------------------------------------------------------

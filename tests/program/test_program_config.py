@@ -225,6 +225,7 @@ def test_api_gateway_account_setting_is_left_alone_unless_the_stack_owns_it(
         ("powertoolsLayerArn", "my-layer", "layer version ARN"),
         ("powertoolsLayerArn", "arn:aws:lambda:eu-west-1:111122223333:layer:my-powertools:3", "region us-east-1"),
         ("manageApiGatewayAccount", "yes", "true or false"),
+        ("manageSchemaRegistry", "1", "true or false"),
     ],
 )
 def test_bad_config_fails_naming_the_key_and_what_it_accepts(key: str, value: str, accepted: str) -> None:

@@ -108,6 +108,7 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
             state_machine_arn=STATE_MACHINE,
             account_id=ACCOUNT,
             region="us-east-1",
+            partition="aws",
             alarm_email="ops@example.com",
         ),
     )
@@ -153,10 +154,10 @@ def test_operations_alarm_on_every_failure_path_to_an_encrypted_topic(
     ).apply(check)
 
 
-@pytest.mark.parametrize("field", ["account_id", "region"])
+@pytest.mark.parametrize("field", ["account_id", "region", "partition"])
 def test_operations_args_refuse_an_empty_account_or_region_naming_the_field(field: str) -> None:
-    # GIVEN Operations args whose account or region is empty (it would make arn:aws:iam:::root)
-    args: dict[str, Any] = {"account_id": ACCOUNT, "region": "us-east-1", field: ""}
+    # GIVEN Operations args whose account, region or partition is empty (it would make arn::iam:::root)
+    args: dict[str, Any] = {"account_id": ACCOUNT, "region": "us-east-1", "partition": "aws", field: ""}
     # WHEN they are built  THEN the error names the field
     with pytest.raises(ValueError, match=f"OperationsArgs.{field}"):
         OperationsArgs(stack="dev", bus=cast(EventBus, object()), state_machine_arn=STATE_MACHINE, **args)

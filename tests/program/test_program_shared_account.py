@@ -2,8 +2,8 @@
 
 Seven developer stacks share us-east-1 of one simulated account, their names of every shape a
 stack name may take (lower and upper case, ``_``, ``-``, digits, and the longest the program
-accepts; one of them owns API Gateway's account setting), and the ``dev`` stack
-also lives in eu-west-1 (owning the setting there). Every evaluation runs under the strict
+accepts; one of them owns API Gateway's account setting, another the EventBridge schema
+registry), and the ``dev`` stack also lives in eu-west-1 (owning both there). Every evaluation runs under the strict
 provider mocks, which already refuse any name AWS would refuse; the tests below count and compare
 what the stacks declare as AWS would across the whole account.
 """
@@ -25,14 +25,22 @@ from sandbox.program import ACCOUNT_ID, DeclaredResource, Program, evaluate
 
 US, EU = "us-east-1", "eu-west-1"
 OWNS_API_GATEWAY_ACCOUNT = {"eda-demo:manageApiGatewayAccount": "true"}
+OWNS_SCHEMA_REGISTRY = {"eda-demo:manageSchemaRegistry": "true"}
 #: Pulumi's own limit (``^[A-Za-z0-9_.-]{1,100}$``), which binds before any AWS name rule here.
 LONGEST_STACK = "l" * 100
-#: Five more developers in us-east-1 (with ``dev`` and ``alice``, seven); the first owns the setting.
+#: Five more developers in us-east-1 (with ``dev`` and ``alice``, seven); the first owns API
+#: Gateway's setting, the second the schema registry.
 DEVELOPERS = ("bob", "Grace", "heidi_2", "ivan-qa", LONGEST_STACK)
 LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 API_ACCOUNT = "aws:apigateway/account:Account"
 ROLE = "aws:iam/role:Role"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+REGISTRY = "aws:schemas/registry:Registry"
+SCHEMA = "aws:schemas/schema:Schema"
+#: EventBridge Schemas quotas per account and region (EventBridge user guide, "EventBridge Schema
+#: Registry quotas"; all adjustable, these are the defaults): registries, schemas per registry
+#: (the discovered-schemas registry aside), versions per schema.
+REGISTRIES_PER_REGION, SCHEMAS_PER_REGISTRY, VERSIONS_PER_SCHEMA = 10, 100, 100
 #: Names AWS scopes to a parent resource of the same stack (an API, a role, a rule, a function).
 PARENT_SCOPED = {
     "aws:apigateway/stage:Stage",
@@ -64,8 +72,9 @@ def account(dev_program: Program, alice_program: Program) -> list[Program]:
     """Eight stacks of one account: seven developers in us-east-1, and ``dev`` again in eu-west-1."""
     stacks = [dev_program, alice_program]
     for stack in DEVELOPERS:
-        stacks.append(evaluate(stack, overrides=OWNS_API_GATEWAY_ACCOUNT if stack == DEVELOPERS[0] else {}))
-    stacks.append(evaluate("dev", overrides={"aws:region": EU, **OWNS_API_GATEWAY_ACCOUNT}))
+        owns = {DEVELOPERS[0]: OWNS_API_GATEWAY_ACCOUNT, DEVELOPERS[1]: OWNS_SCHEMA_REGISTRY}
+        stacks.append(evaluate(stack, overrides=owns.get(stack, {})))
+    stacks.append(evaluate("dev", overrides={"aws:region": EU, **OWNS_API_GATEWAY_ACCOUNT, **OWNS_SCHEMA_REGISTRY}))
     return stacks
 
 
@@ -123,6 +132,38 @@ def test_one_api_gateway_account_setting_per_account_and_region(account: list[Pr
     assert settings == {(ACCOUNT_ID, US): 1, (ACCOUNT_ID, EU): 1}
     owners = {(p.stack, p.region) for p in account if p.of_type(API_ACCOUNT)}
     assert owners == {(DEVELOPERS[0], US), ("dev", EU)}
+
+
+def test_one_schema_registry_per_account_and_region_whatever_the_number_of_stacks(account: list[Program]) -> None:
+    # GIVEN the schema registries and schemas every stack declares
+    registries = Counter((p.account_id, p.region) for p in account for _ in p.of_type(REGISTRY))
+    schemas = Counter((p.account_id, p.region, s["registryName"]) for p in account for s in p.of_type(SCHEMA))
+    # WHEN they are counted per account and region, and per registry
+    owners = {(p.stack, p.region) for p in account if p.of_type(REGISTRY)}
+    others = [p for p in account if (p.stack, p.region) not in owners]
+    # THEN each region holds exactly one registry, its owner's, far under the quota of 10
+    assert registries == {(ACCOUNT_ID, US): 1, (ACCOUNT_ID, EU): 1}
+    assert owners == {(DEVELOPERS[1], US), ("dev", EU)}
+    assert max(registries.values()) <= REGISTRIES_PER_REGION
+    # AND it holds one schema per contract, far under the 100 per registry
+    assert set(schemas.values()) == {5}
+    assert max(schemas.values()) <= SCHEMAS_PER_REGISTRY
+    # AND every other stack declares neither registry nor schema: a hundred more stacks add nothing
+    assert len(others) == len(account) - 2
+    assert [p.stack for p in others if p.of_type(REGISTRY) or p.of_type(SCHEMA)] == []
+
+
+def test_the_shared_registry_is_named_for_the_project_not_for_its_owner(account: list[Program]) -> None:
+    # GIVEN the registries of both regions and the schemas in them
+    registries = [r for p in account for r in p.of_type(REGISTRY)]
+    # WHEN their names are read
+    # THEN they are the project's name, whichever stack owns them, so consumers find them without
+    # knowing the owner, and a schema name carries no stack (schema names are letters and .-_@
+    # only, so a stack name like heidi_2 could not be part of one)
+    assert {r["name"] for r in registries} == {"eda-demo"}
+    schema_names = {s["name"] for p in account for s in p.of_type(SCHEMA)}
+    assert all(not any(c.isdigit() for c in name) for name in schema_names)
+    assert all(p.stack not in name for p in account for name in schema_names)
 
 
 def test_no_name_is_shared_between_stacks_in_its_namespace(account: list[Program]) -> None:
