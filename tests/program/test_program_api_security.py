@@ -25,7 +25,9 @@ ACCOUNT = "123456789012"
 
 def _order_service(**production: Any) -> OrderService:
     bus = EventBus("bus", EventBusArgs(stack="dev"))
-    args = OrderServiceArgs(stack="dev", bus=bus, layer_arn=LAYER, account_id=ACCOUNT, region="us-east-1", **production)
+    args = OrderServiceArgs(
+        stack="dev", bus=bus, layer_arn=LAYER, account_id=ACCOUNT, region="us-east-1", partition="aws", **production
+    )
     return OrderService("orders", args)
 
 
@@ -136,7 +138,9 @@ def test_at_the_production_config_the_audit_trail_is_kept_a_year(
 ) -> pulumi.Output[None]:
     # GIVEN the bus and the order service at the production config (logs 90 days, audit trail 365)
     bus = EventBus("bus", EventBusArgs(stack="dev", log_retention_days=90, audit_log_retention_days=365))
-    args = OrderServiceArgs(stack="dev", bus=bus, layer_arn=LAYER, account_id=ACCOUNT, region="us-east-1", **PRODUCTION)
+    args = OrderServiceArgs(
+        stack="dev", bus=bus, layer_arn=LAYER, account_id=ACCOUNT, region="us-east-1", partition="aws", **PRODUCTION
+    )
     orders = OrderService("orders", args)
 
     # WHEN the log groups' retentions resolve
@@ -161,7 +165,10 @@ def test_at_the_dev_config_the_audit_trail_follows_the_log_retention(
     # GIVEN the bus and the order service at the dev config
     bus = EventBus("bus", EventBusArgs(stack="dev"))
     orders = OrderService(
-        "orders", OrderServiceArgs(stack="dev", bus=bus, layer_arn=LAYER, account_id=ACCOUNT, region="us-east-1")
+        "orders",
+        OrderServiceArgs(
+            stack="dev", bus=bus, layer_arn=LAYER, account_id=ACCOUNT, region="us-east-1", partition="aws"
+        ),
     )
 
     # WHEN the audit trail's retentions resolve  THEN they are the stack's 14 days
