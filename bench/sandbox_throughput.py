@@ -66,8 +66,8 @@ from pathlib import Path
 from typing import Any
 
 from handlers import contract, messages, order_events, order_store, orders, validation
-from sandbox.deploy import client
-from sandbox.program import PROJECT_DIR, Program, evaluate
+from sandbox.program.deploy import client
+from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate
 from sandbox.runtime import Sandbox
 
 DEFAULT_ORDERS = 40
@@ -92,7 +92,7 @@ def _free_port() -> int:
 
 
 _TUNED_SERVER = (
-    "import sys; from sandbox import moto_speedups; moto_speedups.apply(); "
+    "import sys; from sandbox.aws import moto_speedups; moto_speedups.apply(); "
     "from moto.server import main; main(sys.argv[1:])"
 )
 

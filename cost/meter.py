@@ -37,8 +37,8 @@ from moto.sns.models import SNSBackend
 
 from components.settings import STANDARD, load_settings
 from cost.usage import FunctionUsage, Usage
-from sandbox import logs as function_logs
-from sandbox.program import Program
+from sandbox.functions import logs as function_logs
+from sandbox.program.evaluation import Program
 from sandbox.runtime import Sandbox, email_recipients
 
 #: EventBridge and SNS bill each 64 KB chunk of a payload as one event / one request.

@@ -9,7 +9,7 @@ environment; ``api`` serves the REST API; ``shell`` writes the env file users so
 ``__main__`` is ``make sandbox``.
 """
 
-from sandbox import moto_imports
+from sandbox.aws import moto_imports
 
 # Spares every process that runs moto's Step Functions interpreter the import of EC2 (see moto_imports).
 moto_imports.install()

@@ -22,17 +22,18 @@ from moto.sqs.models import sqs_backends
 from moto.stepfunctions.models import stepfunctions_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from sandbox import logs as function_logs
-from sandbox import moto_speedups, shell
-from sandbox.api import ApiServer, api_url_outputs
-from sandbox.contracts import VIOLATIONS_FILE, ContractLog
-from sandbox.delivery import Dispatcher
-from sandbox.deploy import client, deploy
-from sandbox.emulation import Emulation
-from sandbox.endpoint import EndpointServer
-from sandbox.functions import FunctionRuntime, logger_name
+from sandbox import shell
+from sandbox.api.gateway import ApiServer, api_url_outputs
+from sandbox.aws import moto_speedups
+from sandbox.aws.emulation import Emulation
+from sandbox.aws.endpoint import EndpointServer
+from sandbox.delivery.contracts import VIOLATIONS_FILE, ContractLog
+from sandbox.delivery.rules import Dispatcher
+from sandbox.functions import logs as function_logs
+from sandbox.functions.runtime import FunctionRuntime, logger_name
 from sandbox.ports import HOST, check_ports
-from sandbox.program import PROJECT_DIR, Program, email_config_keys
+from sandbox.program.deploy import client, deploy
+from sandbox.program.evaluation import PROJECT_DIR, Program, email_config_keys
 
 log = logging.getLogger("sandbox")
 _ACTIVE_LOCK = threading.Lock()

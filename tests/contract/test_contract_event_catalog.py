@@ -8,7 +8,7 @@ from event_schemas import load
 from event_schemas.catalog import BEGIN, END, README_PATH, catalog_table, producers, representative_event, with_catalog
 from event_schemas.validate import problems
 from handlers import contract
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 REGENERATE = ".venv/bin/python -m event_schemas.catalog --write-readme"
 

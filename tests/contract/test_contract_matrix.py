@@ -17,7 +17,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from handlers import contract
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"

@@ -17,7 +17,7 @@ from components import policies, settings
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from handlers import contract
-from sandbox.program import Program, evaluate
+from sandbox.program.evaluation import Program, evaluate
 
 TYPE = "eda-demo:components:AuditService"
 #: The one line added to ``__main__.py``, before ``ops = Operations(`` (the README shows it verbatim).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from program_testkit import CONFIGURED, SIGNED_IN_EU, Evaluation, RecordingMonitor, evaluate_recorded, install_mocks
 
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 OWNS_API_GATEWAY_ACCOUNT = {"eda-demo:manageApiGatewayAccount": "true"}
 

@@ -13,8 +13,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 
-import sandbox.program as sandbox_program
-from sandbox.program import DeclaredResource, Program, ProviderMocks, project_name
+import sandbox.program.evaluation as sandbox_program
+from sandbox.program.evaluation import DeclaredResource, Program, ProviderMocks, project_name
 
 PROJECT = project_name()
 REGION = "us-east-1"

@@ -22,7 +22,7 @@ from moto.events.models import EventPattern
 from moto.events.utils import EventMessageType
 from program_testkit import EVENT_RULE, EVENT_TARGET, RECOVERY_RULE, one
 
-from sandbox.program import DeclaredResource, Program
+from sandbox.program.evaluation import DeclaredResource, Program
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 

@@ -20,7 +20,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from components import bus_drain
 from components.bus_drain import BusDrainProvider, DrainOutcome, drain, region_of_arn, rule_names, wait_until_no_rules
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 DRAIN = "pulumi-python:dynamic/eda-demo:BusDrain"
 ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive"

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from handlers import contract
-from sandbox.gateway_responses import GatewayError, RequestContext, context_variables, render_template
-from sandbox.program import DeclaredResource, Program
+from sandbox.api.gateway_responses import GatewayError, RequestContext, context_variables, render_template
+from sandbox.program.evaluation import DeclaredResource, Program
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ORDER_SCHEMA = PROJECT_DIR / "handlers" / "order_schema.json"

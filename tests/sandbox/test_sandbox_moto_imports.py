@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import moto_imports
+from sandbox.aws import moto_imports
 
 PACKAGE = "heavy_package_for_test"
 

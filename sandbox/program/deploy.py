@@ -24,7 +24,7 @@ import boto3
 import pulumi
 from botocore.client import BaseClient
 
-from sandbox.program import DeclaredResource, Program
+from sandbox.program.evaluation import DeclaredResource, Program
 
 log = logging.getLogger("sandbox.deploy")
 

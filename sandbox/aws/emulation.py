@@ -37,11 +37,12 @@ from moto.events.responses import EventsHandler
 from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import ComparisonVariable
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from sandbox import choice_paths, invocation
-from sandbox.delivery import Dispatcher
-from sandbox.endpoint import NotEmulated
-from sandbox.event_patterns import PatternError, parse_pattern, parse_test_event
-from sandbox.functions import DeclaredFunction, FunctionRuntime
+from sandbox.aws import choice_paths
+from sandbox.aws.endpoint import NotEmulated
+from sandbox.aws.event_patterns import PatternError, parse_pattern, parse_test_event
+from sandbox.delivery.rules import Dispatcher
+from sandbox.functions import invocation
+from sandbox.functions.runtime import DeclaredFunction, FunctionRuntime
 
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 #: Largest request payload Lambda accepts: 6 MB synchronous, 1 MB asynchronous (since October 2025:

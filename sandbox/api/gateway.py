@@ -35,10 +35,8 @@ from components.rest_api import (
     RestApiSpec,
     ValidatorSpec,
 )
-from sandbox import logs as function_logs
-from sandbox.access_log import AccessLog
-from sandbox.api_http import Answer, handler_class
-from sandbox.gateway_responses import (
+from sandbox.api.access_log import AccessLog
+from sandbox.api.gateway_responses import (
     DeclaredResponse,
     GatewayError,
     RequestContext,
@@ -46,8 +44,10 @@ from sandbox.gateway_responses import (
     check_response,
     render_response,
 )
-from sandbox.program import Program
-from sandbox.request_validation import body_problem, model_validator
+from sandbox.api.http_front import Answer, handler_class
+from sandbox.api.request_validation import body_problem, model_validator
+from sandbox.functions import logs as function_logs
+from sandbox.program.evaluation import Program
 
 log = logging.getLogger("sandbox.api")
 _NO_ROUTE = GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")

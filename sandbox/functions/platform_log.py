@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sandbox.functions import DeclaredFunction
+    from sandbox.functions.runtime import DeclaredFunction
 
-_SANDBOX_DIR = str(Path(__file__).resolve().parent)
+_SANDBOX_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 def now_iso() -> str:

@@ -28,8 +28,8 @@ from moto.events.models import EventsBackend, Rule
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from sandbox.contracts import ContractLog, event_of_entry
-from sandbox.functions import FunctionRuntime
+from sandbox.delivery.contracts import ContractLog, event_of_entry
+from sandbox.functions.runtime import FunctionRuntime
 
 log = logging.getLogger("sandbox.delivery")
 ARCHIVE_RULE_PREFIX = "Events-Archive-"

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from sandbox import logs as function_logs
-from sandbox.logs import FunctionScope
-from sandbox.platform_log import error_line, error_payload, platform_end, platform_start
-from sandbox.program import PROJECT_DIR, Program
+from sandbox.functions import logs as function_logs
+from sandbox.functions.logs import FunctionScope
+from sandbox.functions.platform_log import error_line, error_payload, platform_end, platform_start
+from sandbox.program.evaluation import PROJECT_DIR, Program
 
 FUNCTION_TYPE = "aws:lambda/function:Function"
 INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"

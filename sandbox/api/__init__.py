@@ -1,0 +1,1 @@
+"""The local REST API, served as API Gateway serves it."""

@@ -1,0 +1,1 @@
+"""The AWS endpoint: moto, and where its answers are made AWS's."""

@@ -1,0 +1,1 @@
+"""Events on a bus: checked against their contracts and delivered to rule targets."""

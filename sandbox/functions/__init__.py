@@ -1,0 +1,1 @@
+"""The Lambda runtime: the real handlers, run in-process."""

@@ -1,0 +1,1 @@
+"""The Pulumi program, evaluated under the mock engine and created on moto."""
