@@ -19,6 +19,34 @@ PUBLISH_FAILED_ERROR = "PaymentOutcomeNotPublished"
 EXECUTION_TIMEOUT_SECONDS = 60
 
 
+def notify_state(event_bus_name: str) -> dict[str, Any]:
+    """The task that puts the payment's outcome on the bus: retried, then caught as ``Outcome Not Published``."""
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::events:putEvents",
+        "Parameters": {
+            "Entries": [
+                {
+                    "Detail": {"id.$": "$.detail.id"},
+                    "DetailType.$": "$.payment.status",
+                    "EventBusName": event_bus_name,
+                    "Source": contract.PAYMENT_SERVICE,
+                }
+            ]
+        },
+        "Retry": [
+            {
+                "ErrorEquals": PUBLISH_RETRY_ERRORS,
+                "IntervalSeconds": 1,
+                "BackoffRate": 2.0,
+                "MaxAttempts": 3,
+            }
+        ],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Outcome Not Published"}],
+        "End": True,
+    }
+
+
 def payment_definition(event_bus_name: str, fraud_threshold: float) -> dict[str, Any]:
     """Render the payment workflow for one stack's bus and threshold.
 
@@ -54,30 +82,7 @@ def payment_definition(event_bus_name: str, fraud_threshold: float) -> dict[str,
                 "Result": {"status": contract.PAYMENT_SUCCEEDED},
                 "ResultPath": "$.payment",
             },
-            "Notify EventBus": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::events:putEvents",
-                "Parameters": {
-                    "Entries": [
-                        {
-                            "Detail": {"id.$": "$.detail.id"},
-                            "DetailType.$": "$.payment.status",
-                            "EventBusName": event_bus_name,
-                            "Source": contract.PAYMENT_SERVICE,
-                        }
-                    ]
-                },
-                "Retry": [
-                    {
-                        "ErrorEquals": PUBLISH_RETRY_ERRORS,
-                        "IntervalSeconds": 1,
-                        "BackoffRate": 2.0,
-                        "MaxAttempts": 3,
-                    }
-                ],
-                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Outcome Not Published"}],
-                "End": True,
-            },
+            "Notify EventBus": notify_state(event_bus_name),
             "Outcome Not Published": {
                 "Type": "Fail",
                 "Error": PUBLISH_FAILED_ERROR,

@@ -139,25 +139,7 @@ class Sandbox:
             raise
 
     def _start(self) -> None:
-        check_ports(self.api_port, self.aws_port)
-        moto_speedups.apply()
-        # The endpoint's request log would drown the event trace.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = EndpointServer(HOST, self.aws_port)
-        self._moto.start()
-        self.aws_port = self._moto.port
-        self.endpoint_url = f"http://{HOST}:{self.aws_port}"
-        # State lives in memory and starts empty each run.
-        moto_api_backend.reset()
-        # moto's Step Functions executes definitions only when asked to; its putEvents task
-        # calls the server on MOTO_PORT.
-        self._saved = {
-            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
-            "MOTO_PORT": os.environ.get("MOTO_PORT"),
-        }
-        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
-        os.environ["MOTO_PORT"] = str(self.aws_port)
-
+        self._start_endpoint()
         self.functions = FunctionRuntime(self.program, self.endpoint_url)
         self.dispatcher = Dispatcher(
             self.functions,
@@ -185,6 +167,31 @@ class Sandbox:
         self._api_thread = threading.Thread(target=self._api.serve_forever, name="sandbox-api", daemon=True)
         self._api_thread.start()
 
+        self._write_state()
+
+    def _start_endpoint(self) -> None:
+        """Serve moto on the AWS port, empty, with Step Functions executing definitions against it."""
+        check_ports(self.api_port, self.aws_port)
+        moto_speedups.apply()
+        # The endpoint's request log would drown the event trace.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = EndpointServer(HOST, self.aws_port)
+        self._moto.start()
+        self.aws_port = self._moto.port
+        self.endpoint_url = f"http://{HOST}:{self.aws_port}"
+        # State lives in memory and starts empty each run.
+        moto_api_backend.reset()
+        # moto's Step Functions executes definitions only when asked to; its putEvents task
+        # calls the server on MOTO_PORT.
+        self._saved = {
+            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
+            "MOTO_PORT": os.environ.get("MOTO_PORT"),
+        }
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        os.environ["MOTO_PORT"] = str(self.aws_port)
+
+    def _write_state(self) -> None:
+        """The state dir a shell reads: the outputs, an empty outbox and the env file."""
         # The outputs `pulumi stack output` shows, the API's URL pointing at the local API.
         self.outputs = {**self.program.outputs, **dict.fromkeys(api_url_outputs(self.program), self.api_url)}
         self.state_dir.mkdir(parents=True, exist_ok=True)
