@@ -7,7 +7,7 @@ the request's content type (falling back to ``$default``, as API Gateway does), 
 integrated function runs in-process with an API Gateway proxy event and its response is returned
 as is. Whatever API Gateway answers itself (no such route, a refused body, a missing key...) is
 rendered from the program's gateway responses as API Gateway renders them
-(:mod:`sandbox.gateway_responses`); the HTTP side is :mod:`sandbox.api_http`.
+(:mod:`sandbox.api.gateway_responses`); the HTTP side is :mod:`sandbox.api.http_front`.
 """
 
 from __future__ import annotations

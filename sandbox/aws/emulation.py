@@ -12,9 +12,9 @@ Each patch below is one AWS behaviour (checked against the AWS documentation nam
   configuration or existence of a declared function, which the sandbox would not honour.
 - **Step Functions StartExecution** without a name names the execution with a UUID, as AWS does
   (moto's server names every such execution ``None``, so the second one fails); a Choice rule
-  whose path is absent fails the execution with ``States.Runtime`` (:mod:`sandbox.choice_paths`).
+  whose path is absent fails the execution with ``States.Runtime`` (:mod:`sandbox.aws.choice_paths`).
 - **EventBridge**: ``PutRule`` and ``TestEventPattern`` check patterns as EventBridge does
-  (:mod:`sandbox.event_patterns`); ``TestEventPattern`` answers with moto's matcher, the one that
+  (:mod:`sandbox.aws.event_patterns`); ``TestEventPattern`` answers with moto's matcher, the one that
   routes every event here; ``StartReplay`` replays only the archived events of its time window,
   to its ``FilterArns`` rules if given, through the same delivery as every other event.
 """

@@ -349,7 +349,7 @@ CREATORS: dict[str, Creator] = {
     "aws:cloudwatch/eventTarget:EventTarget": _target,
 }
 
-_SERVED_BY_API = "served elsewhere: sandbox/api.py serves the REST API from these declarations"
+_SERVED_BY_API = "served elsewhere: sandbox/api/ serves the REST API from these declarations"
 #: Every other type the program may declare, with why the endpoint needs nothing for it.
 NOT_DEPLOYED: dict[str, str] = {
     **{

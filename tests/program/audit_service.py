@@ -88,7 +88,7 @@ def main_source_with(line: str, before: str = OPERATIONS_LINE) -> str:
 
 
 def program_with_audit() -> None:
-    """The dev program plus the one line (a program callable for ``sandbox.program.evaluate``)."""
+    """The dev program plus the one line (a program callable for ``sandbox.program.evaluation.evaluate``)."""
     code = compile(main_source_with(ONE_LINE), str(MAIN), "exec")
     exec(code, {"__name__": "__main__", "AuditService": AuditService, "AuditServiceArgs": AuditServiceArgs})
 

@@ -111,7 +111,7 @@ class Evaluation:
 
 
 def evaluate_recorded(stack: str = "dev", **kwargs: Any) -> Evaluation:
-    """``sandbox.program.evaluate`` with a :class:`RecordingMonitor`, returned with the program."""
+    """``sandbox.program.evaluation.evaluate`` with a :class:`RecordingMonitor`, returned with the program."""
     monitors: list[RecordingMonitor] = []
 
     def recording(mocks: pulumi.runtime.Mocks) -> RecordingMonitor:
@@ -125,7 +125,7 @@ def evaluate_recorded(stack: str = "dev", **kwargs: Any) -> Evaluation:
 
 
 def install_mocks(stack: str = "dev") -> RecordingMonitor:
-    """Point the Pulumi runtime at fresh provider mocks (as ``sandbox.program.evaluate`` does)."""
+    """Point the Pulumi runtime at fresh provider mocks (as ``sandbox.program.evaluation.evaluate`` does)."""
     mocks = ProviderMocks(stack, REGION)
     monitor = RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)

@@ -5,7 +5,7 @@ asynchronously invoked functions, a publish step that retries and fails loudly, 
 everywhere, an alarm on every failure path, a dashboard, a validated and throttled API, and
 data that is recoverable but not protected from ``pulumi destroy`` unless asked.
 
-Everything here reads ``sandbox.program.evaluate`` results (plain data): no Outputs involved.
+Everything here reads ``sandbox.program.evaluation.evaluate`` results (plain data): no Outputs involved.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``sandbox.moto_imports``: one module of a package loads without the package, which still imports in full."""
+"""``sandbox.aws.moto_imports``: one module of a package loads without the package, which still imports in full."""
 
 from __future__ import annotations
 
