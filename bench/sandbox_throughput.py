@@ -14,7 +14,7 @@ system first, second and third in turn) so the load of a shared machine hits all
   Lambda function (no Docker) nor start an execution from a rule, so SQS queues stand in for the
   Lambda and state-machine targets and a log group for the catch-all's log group: moto still
   matches every pattern and delivers every event once per matching rule.
-- **baseline: tuned moto**: the same, on a ``moto_server`` with :mod:`sandbox.moto_speedups`
+- **baseline: tuned moto**: the same, on a ``moto_server`` with :mod:`sandbox.aws.moto_speedups`
   applied (cached routing and JSONPath parsing, HTTP keep-alive), as the sandbox's endpoint has.
   Against it the ratio is the cost of the sandbox itself, not of moto's per-request overheads.
 
@@ -66,8 +66,8 @@ from pathlib import Path
 from typing import Any
 
 from handlers import contract, messages, order_events, order_store, orders, validation
-from sandbox.deploy import client
-from sandbox.program import PROJECT_DIR, Program, evaluate
+from sandbox.program.deploy import client
+from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate
 from sandbox.runtime import Sandbox
 
 DEFAULT_ORDERS = 40
@@ -92,7 +92,7 @@ def _free_port() -> int:
 
 
 _TUNED_SERVER = (
-    "import sys; from sandbox import moto_speedups; moto_speedups.apply(); "
+    "import sys; from sandbox.aws import moto_speedups; moto_speedups.apply(); "
     "from moto.server import main; main(sys.argv[1:])"
 )
 
@@ -105,7 +105,7 @@ def _state(program: Program, type_: str, logical_name: str) -> dict[str, Any]:
 class MotoProcess:
     """``moto_server`` in its own process, with Step Functions executing definitions.
 
-    ``tuned`` applies the sandbox's :mod:`sandbox.moto_speedups` in that process first (cached
+    ``tuned`` applies the sandbox's :mod:`sandbox.aws.moto_speedups` in that process first (cached
     routing and JSONPath parsing, HTTP keep-alive), leaving moto's behaviour as it is.
     """
 

@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from components import naming, policies, settings
 from components.bus_drain import BusDrain
-from components.watchlist import Watchlist
+from components.watchlist import Subscription, Watchlist
 from handlers import contract
 
 TYPE = "eda-demo:components:EventBus"
@@ -60,19 +60,6 @@ class EventBusArgs:
                 "EventBusArgs.archive_retention_days must be >= 1: the AWS provider never sends 0 ('keep "
                 "forever') on update, so 0 would never apply"
             )
-
-
-@dataclass
-class Subscription:
-    """A rule on a bus with its one target and that target's dead-letter queue."""
-
-    name: str
-    rule: aws.cloudwatch.EventRule
-    target: aws.cloudwatch.EventTarget
-    dead_letter_queue: aws.sqs.Queue
-    #: The bus the rule is on (CloudWatch's ``EventBusName`` dimension), ``None`` for the default bus
-    #: (whose rules publish their metrics with the rule name alone).
-    bus_name: pulumi.Input[str] | None
 
 
 class EventBus(pulumi.ComponentResource):

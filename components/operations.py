@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from components import alarms, naming, policies
 from components.event_bus import DEFAULT_BUS, EventBus, Subscription, subscribe_on
-from components.lambda_function import LambdaFunction
+from components.watchlist import WatchedFunction
 from handlers import contract
 
 TYPE = "eda-demo:components:Operations"
@@ -129,7 +129,7 @@ def workflow_alarms(label: str, state_machine_arn: pulumi.Input[str]) -> list[Al
 def alarm_specs(
     name: str,
     subscriptions: Sequence[Subscription],
-    functions: Sequence[LambdaFunction],
+    functions: Sequence[WatchedFunction],
     state_machine_arn: pulumi.Input[str],
 ) -> list[AlarmSpec]:
     """Every alarm of Operations ``name``, from what it watches (pure).

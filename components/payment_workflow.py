@@ -24,6 +24,34 @@ def put_events_resource(partition: str) -> str:
     return f"arn:{partition}:states:::events:putEvents"
 
 
+def notify_state(event_bus_name: str, partition: str) -> dict[str, Any]:
+    """The task that puts the payment's outcome on the bus: retried, then caught as ``Outcome Not Published``."""
+    return {
+        "Type": "Task",
+        "Resource": put_events_resource(partition),
+        "Parameters": {
+            "Entries": [
+                {
+                    "Detail": {"id.$": "$.detail.id"},
+                    "DetailType.$": "$.payment.status",
+                    "EventBusName": event_bus_name,
+                    "Source": contract.PAYMENT_SERVICE,
+                }
+            ]
+        },
+        "Retry": [
+            {
+                "ErrorEquals": PUBLISH_RETRY_ERRORS,
+                "IntervalSeconds": 1,
+                "BackoffRate": 2.0,
+                "MaxAttempts": 3,
+            }
+        ],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Outcome Not Published"}],
+        "End": True,
+    }
+
+
 def payment_definition(event_bus_name: str, fraud_threshold: float, partition: str) -> dict[str, Any]:
     """Render the payment workflow for one stack's bus, threshold and partition.
 
@@ -59,30 +87,7 @@ def payment_definition(event_bus_name: str, fraud_threshold: float, partition: s
                 "Result": {"status": contract.PAYMENT_SUCCEEDED},
                 "ResultPath": "$.payment",
             },
-            "Notify EventBus": {
-                "Type": "Task",
-                "Resource": put_events_resource(partition),
-                "Parameters": {
-                    "Entries": [
-                        {
-                            "Detail": {"id.$": "$.detail.id"},
-                            "DetailType.$": "$.payment.status",
-                            "EventBusName": event_bus_name,
-                            "Source": contract.PAYMENT_SERVICE,
-                        }
-                    ]
-                },
-                "Retry": [
-                    {
-                        "ErrorEquals": PUBLISH_RETRY_ERRORS,
-                        "IntervalSeconds": 1,
-                        "BackoffRate": 2.0,
-                        "MaxAttempts": 3,
-                    }
-                ],
-                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Outcome Not Published"}],
-                "End": True,
-            },
+            "Notify EventBus": notify_state(event_bus_name, partition),
             "Outcome Not Published": {
                 "Type": "Fail",
                 "Error": PUBLISH_FAILED_ERROR,

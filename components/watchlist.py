@@ -6,16 +6,42 @@ and every :class:`~components.lambda_function.LambdaFunction` adds itself, so a 
 its dead-letter, delivery and function alarms and its dashboard tiles without being listed a
 second time. Operations closes the list when it reads it: a registration after that raises,
 instead of leaving a consumer silently unwatched.
+
+What is watched is defined here, not imported from the components that register: a
+:class:`Subscription` (a rule, its target and its dead-letter queue) and, for a function, only
+what Operations reads of it (:class:`WatchedFunction`). The watchlist depends on no component.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from components.event_bus import Subscription
-    from components.lambda_function import LambdaFunction
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass
+class Subscription:
+    """A rule on a bus with its one target and that target's dead-letter queue."""
+
+    name: str
+    rule: aws.cloudwatch.EventRule
+    target: aws.cloudwatch.EventTarget
+    dead_letter_queue: aws.sqs.Queue
+    #: The bus the rule is on (CloudWatch's ``EventBusName`` dimension), ``None`` for the default bus
+    #: (whose rules publish their metrics with the rule name alone).
+    bus_name: pulumi.Input[str] | None
+
+
+class WatchedFunction(Protocol):
+    """What Operations reads of a function (a :class:`~components.lambda_function.LambdaFunction`).
+
+    A protocol, so the watchlist needs nothing from the components that register on it.
+    """
+
+    short_name: str
+    function_name: pulumi.Output[str]
 
 
 class WatchlistClosedError(RuntimeError):
@@ -27,7 +53,7 @@ class Watchlist:
     """Subscriptions and functions of one stack, in the order they were created."""
 
     subscriptions: list[Subscription] = field(default_factory=list)
-    functions: list[LambdaFunction] = field(default_factory=list)
+    functions: list[WatchedFunction] = field(default_factory=list)
     #: Who closed it (the Operations component's name), or ``None`` while open.
     closed_by: str | None = None
 
@@ -36,7 +62,7 @@ class Watchlist:
         self._check_open(f"rule {subscription.name!r}")
         self.subscriptions.append(subscription)
 
-    def add_function(self, function: LambdaFunction) -> None:
+    def add_function(self, function: WatchedFunction) -> None:
         """Watch a function's errors and throttles."""
         self._check_open(f"function {function.short_name!r}")
         self.functions.append(function)

@@ -21,7 +21,7 @@ from cost.prices import prices_for
 from cost.pricing import check_orders, price, without_email
 from cost.report import console_table, csv_text, readme_section, replace_section, svg_chart
 from cost.usage import Assumptions, Usage
-from sandbox.program import PROJECT_DIR, Program, evaluate, project_name
+from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate, project_name
 from sandbox.runtime import Sandbox
 
 #: The address the README's runs subscribe, so that email deliveries are metered.

@@ -38,8 +38,8 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from components.settings import STANDARD, load_settings
 from cost.usage import FunctionUsage, Usage
-from sandbox import logs as function_logs
-from sandbox.program import Program
+from sandbox.functions import logs as function_logs
+from sandbox.program.evaluation import Program
 from sandbox.runtime import Sandbox, email_recipients
 
 #: EventBridge and SNS bill each 64 KB chunk of a payload as one event / one request.

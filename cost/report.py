@@ -2,7 +2,7 @@
 
 Every function takes :class:`~cost.pricing.Report` values and returns text; none reads or writes
 files. The README's "What it costs" section lives between :data:`BEGIN` and :data:`END`;
-:func:`replace_section` swaps it, as ``event_schemas.catalog`` does for the event catalog.
+:func:`replace_section` swaps it, as ``sandbox.catalog`` does for the event catalog.
 """
 
 from __future__ import annotations

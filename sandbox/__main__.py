@@ -52,7 +52,7 @@ def _shown(path: Path) -> str:
 
 def start(args: argparse.Namespace) -> Sandbox:
     """Evaluate the stack's program and start its sandbox (raises ValueError for a refused config)."""
-    from sandbox.program import evaluate
+    from sandbox.program.evaluation import evaluate
     from sandbox.runtime import Sandbox
 
     program = evaluate(args.stack)

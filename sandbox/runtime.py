@@ -22,18 +22,19 @@ from moto.sqs.models import sqs_backends
 from moto.stepfunctions.models import stepfunctions_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from sandbox import environment as function_environment
-from sandbox import logs as function_logs
-from sandbox import moto_speedups, shell
-from sandbox.api import ApiServer, api_url_outputs
-from sandbox.contracts import VIOLATIONS_FILE, ContractLog
-from sandbox.delivery import Dispatcher
-from sandbox.deploy import client, deploy
-from sandbox.emulation import Emulation
-from sandbox.endpoint import EndpointServer
-from sandbox.functions import FunctionRuntime, logger_name
+from sandbox import shell
+from sandbox.api.gateway import ApiServer, api_url_outputs
+from sandbox.aws import moto_speedups
+from sandbox.aws.emulation import Emulation
+from sandbox.aws.endpoint import EndpointServer
+from sandbox.delivery.contracts import VIOLATIONS_FILE, ContractLog
+from sandbox.delivery.rules import Dispatcher
+from sandbox.functions import environment as function_environment
+from sandbox.functions import logs as function_logs
+from sandbox.functions.runtime import FunctionRuntime, logger_name
 from sandbox.ports import HOST, check_ports
-from sandbox.program import PROJECT_DIR, Program, email_config_keys
+from sandbox.program.deploy import client, deploy
+from sandbox.program.evaluation import PROJECT_DIR, Program, email_config_keys
 
 log = logging.getLogger("sandbox")
 _ACTIVE_LOCK = threading.Lock()
@@ -139,27 +140,7 @@ class Sandbox:
             raise
 
     def _start(self) -> None:
-        check_ports(self.api_port, self.aws_port)
-        moto_speedups.apply()
-        # The endpoint's request log would drown the event trace.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = EndpointServer(HOST, self.aws_port)
-        self._moto.start()
-        self.aws_port = self._moto.port
-        self.endpoint_url = f"http://{HOST}:{self.aws_port}"
-        # State lives in memory and starts empty each run.
-        moto_api_backend.reset()
-        # moto's Step Functions executes definitions only when asked to; its putEvents task
-        # calls the server on MOTO_PORT.
-        self._saved = {
-            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
-            "MOTO_PORT": os.environ.get("MOTO_PORT"),
-        }
-        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
-        os.environ["MOTO_PORT"] = str(self.aws_port)
-
-        # Each function's thread sees its function's environment, from its cold start on.
-        function_environment.install()
+        self._start_endpoint()
         self.functions = FunctionRuntime(self.program, self.endpoint_url)
         self.dispatcher = Dispatcher(
             self.functions,
@@ -187,6 +168,31 @@ class Sandbox:
         self._api_thread = threading.Thread(target=self._api.serve_forever, name="sandbox-api", daemon=True)
         self._api_thread.start()
 
+        self._write_state()
+
+    def _start_endpoint(self) -> None:
+        """Serve moto on the AWS port, empty, with Step Functions executing definitions against it."""
+        check_ports(self.api_port, self.aws_port)
+        moto_speedups.apply()
+        # The endpoint's request log would drown the event trace.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = EndpointServer(HOST, self.aws_port)
+        self._moto.start()
+        self.aws_port = self._moto.port
+        self.endpoint_url = f"http://{HOST}:{self.aws_port}"
+        # State lives in memory and starts empty each run.
+        moto_api_backend.reset()
+        # moto's Step Functions executes definitions only when asked to; its putEvents task
+        # calls the server on MOTO_PORT.
+        self._saved = {
+            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
+            "MOTO_PORT": os.environ.get("MOTO_PORT"),
+        }
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        os.environ["MOTO_PORT"] = str(self.aws_port)
+
+    def _write_state(self) -> None:
+        """The state dir a shell reads: the outputs, an empty outbox and the env file."""
         # The outputs `pulumi stack output` shows, the API's URL pointing at the local API.
         self.outputs = {**self.program.outputs, **dict.fromkeys(api_url_outputs(self.program), self.api_url)}
         self._write_state_files()

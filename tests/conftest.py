@@ -16,7 +16,7 @@ import os
 import pytest
 from hypothesis import settings
 
-from sandbox.program import Program, evaluate
+from sandbox.program.evaluation import Program, evaluate
 
 # Locally, property tests explore new examples each run; in CI (CI=true) they replay a fixed
 # sequence, so a landing is never decided by the luck of a draw.

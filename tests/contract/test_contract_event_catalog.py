@@ -5,12 +5,20 @@ from __future__ import annotations
 import pytest
 
 from event_schemas import load
-from event_schemas.catalog import BEGIN, END, README_PATH, catalog_table, producers, representative_event, with_catalog
 from event_schemas.validate import problems
 from handlers import contract
-from sandbox.program import Program
+from sandbox.catalog import (
+    BEGIN,
+    END,
+    README_PATH,
+    catalog_table,
+    producers,
+    representative_event,
+    with_catalog,
+)
+from sandbox.program.evaluation import Program
 
-REGENERATE = ".venv/bin/python -m event_schemas.catalog --write-readme"
+REGENERATE = ".venv/bin/python -m sandbox.catalog --write-readme"
 
 
 def test_the_readme_catalog_is_current(dev_program: Program) -> None:

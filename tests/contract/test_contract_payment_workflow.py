@@ -26,8 +26,8 @@ from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_
 
 from event_schemas.validate import problems
 from handlers import contract
-from sandbox import choice_paths
-from sandbox.program import ACCOUNT_ID, Program, evaluate
+from sandbox.aws import choice_paths
+from sandbox.program.evaluation import ACCOUNT_ID, Program, evaluate
 
 REGION = "us-east-1"
 #: A region of the same account where the stack's bus does not exist.

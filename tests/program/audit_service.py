@@ -17,7 +17,7 @@ from components import policies, settings
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from handlers import contract
-from sandbox.program import Program, evaluate
+from sandbox.program.evaluation import Program, evaluate
 
 TYPE = "eda-demo:components:AuditService"
 #: The one line added to ``__main__.py``, before ``ops = Operations(`` (the README shows it verbatim).
@@ -88,7 +88,7 @@ def main_source_with(line: str, before: str = OPERATIONS_LINE) -> str:
 
 
 def program_with_audit() -> None:
-    """The dev program plus the one line (a program callable for ``sandbox.program.evaluate``)."""
+    """The dev program plus the one line (a program callable for ``sandbox.program.evaluation.evaluate``)."""
     code = compile(main_source_with(ONE_LINE), str(MAIN), "exec")
     exec(code, {"__name__": "__main__", "AuditService": AuditService, "AuditServiceArgs": AuditServiceArgs})
 

@@ -17,7 +17,7 @@ from program_testkit import (
     install_mocks,
 )
 
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 
 @pytest.fixture

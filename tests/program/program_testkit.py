@@ -13,8 +13,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 
-import sandbox.program as sandbox_program
-from sandbox.program import DeclaredResource, Program, ProviderMocks, project_name
+import sandbox.program.evaluation as sandbox_program
+from sandbox.program.evaluation import DeclaredResource, Program, ProviderMocks, project_name
 
 PROJECT = project_name()
 REGION = "us-east-1"
@@ -114,7 +114,7 @@ class Evaluation:
 
 
 def evaluate_recorded(stack: str = "dev", **kwargs: Any) -> Evaluation:
-    """``sandbox.program.evaluate`` with a :class:`RecordingMonitor`, returned with the program."""
+    """``sandbox.program.evaluation.evaluate`` with a :class:`RecordingMonitor`, returned with the program."""
     monitors: list[RecordingMonitor] = []
 
     def recording(mocks: pulumi.runtime.Mocks) -> RecordingMonitor:
@@ -128,7 +128,7 @@ def evaluate_recorded(stack: str = "dev", **kwargs: Any) -> Evaluation:
 
 
 def install_mocks(stack: str = "dev") -> RecordingMonitor:
-    """Point the Pulumi runtime at fresh provider mocks (as ``sandbox.program.evaluate`` does)."""
+    """Point the Pulumi runtime at fresh provider mocks (as ``sandbox.program.evaluation.evaluate`` does)."""
     mocks = ProviderMocks(stack, REGION)
     monitor = RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)

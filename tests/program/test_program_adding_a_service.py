@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from components import EventBus, EventBusArgs, Operations, OperationsArgs
-from sandbox.program import PROJECT_DIR, Program, evaluate
+from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate
 from tests.program.audit_service import ONE_LINE, AuditService, AuditServiceArgs, audit_pattern
 from tests.program.audit_service import audit_program as evaluated_audit_program
 

@@ -16,8 +16,8 @@ from program_testkit import one
 
 from components.order_service import GATEWAY_RESPONSE_TEMPLATES, order_api_spec
 from components.rest_api import GatewayResponseSpec, RestApiSpec, api_fingerprint
-from sandbox.api import declared_api
-from sandbox.program import Program, evaluate
+from sandbox.api.gateway import declared_api
+from sandbox.program.evaluation import Program, evaluate
 
 CREATE_URI = (
     "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:c/invocations"

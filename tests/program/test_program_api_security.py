@@ -17,7 +17,7 @@ from program_testkit import RecordingMonitor
 from components import EventBus, EventBusArgs, OrderService, OrderServiceArgs
 from components.settings import ConfigError, load_settings
 from cost.meter import web_acl_usage
-from sandbox.program import Program, evaluate
+from sandbox.program.evaluation import Program, evaluate
 
 LAYER = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
 ACCOUNT = "123456789012"

@@ -38,7 +38,7 @@ from components.bus_drain import (
     session_for,
     wait_until_no_rules,
 )
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 DRAIN = "pulumi-python:dynamic/eda-demo:BusDrain"
 ARCHIVE = "aws:cloudwatch/eventArchive:EventArchive"

@@ -21,7 +21,7 @@ from program_testkit import (
 )
 
 from components.settings import ConfigError, StackSettings, load_settings
-from sandbox.program import PROJECT_DIR, Program, evaluate, load_stack_config
+from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate, load_stack_config
 
 KEY = "eda-demo:{}".format
 API_ACCOUNT = "aws:apigateway/account:Account"

@@ -14,7 +14,7 @@ import json
 import event_schemas
 from components import naming
 from components.event_contracts import schema_description
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 REGISTRY = "aws:schemas/registry:Registry"
 SCHEMA = "aws:schemas/schema:Schema"

@@ -35,7 +35,7 @@ from components.policies import (
     LOG_DELIVERY_ACTIONS,
     XRAY_ACTIONS,
 )
-from sandbox.program import DeclaredResource, Program
+from sandbox.program.evaluation import DeclaredResource, Program
 
 # Written out here (not imported) so that a change of the components' lists is a visible test diff.
 FUNCTION_XRAY = {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}

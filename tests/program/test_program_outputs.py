@@ -14,7 +14,7 @@ from program_testkit import (
     target_of,
 )
 
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 EXPECTED_KEYS = {
     "api_url",

@@ -20,7 +20,7 @@ from parliament import analyze_policy_string
 from program_testkit import OWNS_ACCOUNT_SETTINGS, ROLE_POLICY, STATE_MACHINE, as_list, one
 
 from components.settings import ConfigError, StackSettings, powertools_layer_for
-from sandbox.program import Program, evaluate
+from sandbox.program.evaluation import Program, evaluate
 
 GOV, CHINA = "us-gov-west-1", "cn-north-1"
 LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-arm64:27"

@@ -13,7 +13,7 @@ import pulumi
 import pytest
 
 from components import naming
-from sandbox.program import ACCOUNT_ID, PhysicalNameError, ProviderMocks
+from sandbox.program.evaluation import ACCOUNT_ID, PhysicalNameError, ProviderMocks
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"

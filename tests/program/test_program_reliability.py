@@ -5,7 +5,7 @@ asynchronously invoked functions, a publish step that retries and fails loudly, 
 everywhere, an alarm on every failure path, a dashboard, a validated and throttled API, and
 data that is recoverable but not protected from ``pulumi destroy`` unless asked.
 
-Everything here reads ``sandbox.program.evaluate`` results (plain data): no Outputs involved.
+Everything here reads ``sandbox.program.evaluation.evaluate`` results (plain data): no Outputs involved.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from handlers import contract
-from sandbox.gateway_responses import GatewayError, RequestContext, context_variables, render_template
-from sandbox.program import DeclaredResource, Program
+from sandbox.api.gateway_responses import GatewayError, RequestContext, context_variables, render_template
+from sandbox.program.evaluation import DeclaredResource, Program
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ORDER_SCHEMA = PROJECT_DIR / "handlers" / "order_schema.json"

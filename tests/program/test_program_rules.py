@@ -25,7 +25,7 @@ from program_testkit import (
 )
 
 from handlers import contract
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 CONTRACT_PATTERNS = {
     "cw-catch-all": contract.catch_all_pattern(),

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-import sandbox.program as sandbox_program
+import sandbox.program.evaluation as sandbox_program
 from components import naming
 from components.settings import ConfigError
 from sandbox.__main__ import main as sandbox_main
-from sandbox.program import ACCOUNT_ID, DeclaredResource, Program, evaluate
+from sandbox.program.evaluation import ACCOUNT_ID, DeclaredResource, Program, evaluate
 
 US, EU = "us-east-1", "eu-west-1"
 OWNS_API_GATEWAY_ACCOUNT = {"eda-demo:manageApiGatewayAccount": "true"}

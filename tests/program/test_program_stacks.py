@@ -7,7 +7,7 @@ from typing import Any
 
 from program_testkit import EVENT_BUS, FUNCTION, STATE_MACHINE, one
 
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 NAME_KEYS = ("name", "dashboardName")
@@ -115,6 +115,6 @@ def test_the_components_project_name_is_pulumi_yamls() -> None:
     # GIVEN the project name every physical name starts with WHEN compared with Pulumi.yaml's name
     # THEN they are the same (a renamed project renames its resources, its bus drain type included)
     from components import naming
-    from sandbox.program import project_name
+    from sandbox.program.evaluation import project_name
 
     assert project_name() == naming.PROJECT

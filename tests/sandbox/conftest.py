@@ -23,7 +23,7 @@ from sandbox_testkit import (
     table_items,
 )
 
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 from sandbox.runtime import Sandbox
 
 __all__ = [

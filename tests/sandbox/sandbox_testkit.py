@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 from sandbox.runtime import Sandbox, SandboxBusyError
 
 

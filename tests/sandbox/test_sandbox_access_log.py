@@ -8,8 +8,8 @@ import pytest
 from sandbox_testkit import http, post_order
 
 from components.order_service import ACCESS_LOG_FORMAT
-from sandbox.access_log import AccessLog
-from sandbox.gateway_responses import GatewayError, RequestContext, TemplateError
+from sandbox.api.access_log import AccessLog
+from sandbox.api.gateway_responses import GatewayError, RequestContext, TemplateError
 from sandbox.runtime import Sandbox
 
 STAGE = {"accessLogSettings": {"destinationArn": "arn:aws:logs:us-east-1:1:log-group:/aws/vendedlogs/api:*"}}

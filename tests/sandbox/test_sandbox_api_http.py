@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox import logs as sandbox_logs
-from sandbox.api import LAMBDA_SYNC_PAYLOAD_BYTES, ApiServer
-from sandbox.api_http import MAX_PAYLOAD_BYTES
-from sandbox.program import Program
+from sandbox.api.gateway import LAMBDA_SYNC_PAYLOAD_BYTES, ApiServer
+from sandbox.api.http_front import MAX_PAYLOAD_BYTES
+from sandbox.functions import logs as sandbox_logs
+from sandbox.program.evaluation import Program
 
 SOCKET_TIMEOUT = 5.0
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) [^\r\n]*")
@@ -286,7 +286,7 @@ def test_a_failure_of_the_sandbox_itself_is_a_json_500_and_a_logged_traceback(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr("sandbox.api.body_problem", broken)
+    monkeypatch.setattr("sandbox.api.gateway.body_problem", broken)
     # WHEN a request reaches that code
     with caplog.at_level(logging.ERROR, logger="sandbox.api"):
         answer = request(server, "POST", "/order", '{"id":1,"amount":1}', {"Content-Type": "application/json"})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sandbox_testkit import http
 
-from sandbox.program import PROJECT_DIR
+from sandbox.program.evaluation import PROJECT_DIR
 
 
 def _start(*args: str) -> subprocess.Popen[str]:

@@ -15,7 +15,7 @@ import pytest
 from sandbox_testkit import catch_all_events, post_order
 
 from handlers import contract
-from sandbox.contracts import VIOLATIONS_FILE, ContractLog, event_of_entry
+from sandbox.delivery.contracts import VIOLATIONS_FILE, ContractLog, event_of_entry
 from sandbox.runtime import Sandbox
 
 STRING_AMOUNT = "detail/amount: '10' is not of type 'number'"

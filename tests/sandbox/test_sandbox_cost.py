@@ -19,7 +19,7 @@ from cost.prices import prices_for
 from cost.pricing import price
 from cost.report import BEGIN, END
 from cost.usage import Assumptions, Usage
-from sandbox.program import PROJECT_DIR, Program
+from sandbox.program.evaluation import PROJECT_DIR, Program
 
 Metered = dict[str, Usage]
 

@@ -11,8 +11,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from sandbox.deploy import CREATORS, NotEmulatedError, archive_zip, deploy, not_deployed_reason, table_request
-from sandbox.program import DeclaredResource, Program
+from sandbox.program.deploy import CREATORS, NotEmulatedError, archive_zip, deploy, not_deployed_reason, table_request
+from sandbox.program.evaluation import DeclaredResource, Program
 
 ORDERS_TABLE: dict[str, Any] = {
     "name": "orders",

@@ -29,7 +29,7 @@ from sandbox_testkit import Response, SandboxPool, catch_all_events, http
 from components import lambda_function, order_service
 from components.event_bus import EventBus
 from handlers import contract
-from sandbox.program import PROJECT_DIR, email_config_keys, evaluate, load_stack_config, project_name
+from sandbox.program.evaluation import PROJECT_DIR, email_config_keys, evaluate, load_stack_config, project_name
 from sandbox.runtime import Sandbox
 
 SIGNED = {"authorization": "AWS4-HMAC-SHA256 Credential=x"}

@@ -23,8 +23,8 @@ from botocore.exceptions import ClientError
 from sandbox_testkit import SandboxPool, catch_all_events, dead_letters, get_order, post_order
 
 from handlers import contract, orders, validation
-from sandbox.functions import DeclaredFunction
-from sandbox.program import PROJECT_DIR, Program
+from sandbox.functions.runtime import DeclaredFunction
+from sandbox.program.evaluation import PROJECT_DIR, Program
 from sandbox.runtime import Sandbox
 
 RULE = "aws:cloudwatch/eventRule:EventRule"

@@ -8,7 +8,7 @@ import botocore.session
 import pytest
 from botocore.parsers import create_parser
 
-from sandbox.endpoint import NOT_EMULATED_CODE, error_response, not_emulated_response, operation_name
+from sandbox.aws.endpoint import NOT_EMULATED_CODE, error_response, not_emulated_response, operation_name
 
 
 def _environ(service: str, method: str = "POST", path: str = "/", **extra: str) -> dict[str, Any]:

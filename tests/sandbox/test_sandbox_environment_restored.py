@@ -11,8 +11,8 @@ from typing import Any
 
 from sandbox_testkit import SandboxPool
 
-from sandbox import environment
-from sandbox.program import Program
+from sandbox.functions import environment
+from sandbox.program.evaluation import Program
 from sandbox.runtime import Sandbox
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sandbox_testkit import catch_all_events, dead_letters, executions, get_order, post_order
 
 from handlers import contract
-from sandbox.delivery import DeliveryError
+from sandbox.delivery.rules import DeliveryError
 from sandbox.runtime import Sandbox
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.api import declared_gateway_responses
-from sandbox.gateway_responses import (
+from sandbox.api.gateway import declared_gateway_responses
+from sandbox.api.gateway_responses import (
     AWS_DEFAULT_TEMPLATE,
     DeclaredResponse,
     GatewayError,
@@ -26,7 +26,7 @@ from sandbox.gateway_responses import (
     render_template,
     select_response,
 )
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 
 REQUEST = RequestContext(request_id="0b5e8d7c-1111-4222-8333-444455556666", stage="api", http_method="POST")
 # What API Gateway's validator says about bodies this API refuses: double quotes included.

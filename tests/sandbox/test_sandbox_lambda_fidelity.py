@@ -23,10 +23,10 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel
 
-from sandbox import environment
-from sandbox.functions import DeclaredFunction, LambdaContext
-from sandbox.program import PROJECT_DIR, Program
-from sandbox.proxy_event import RequestHeaders, request_time
+from sandbox.api.proxy_event import RequestHeaders, request_time
+from sandbox.functions import environment
+from sandbox.functions.runtime import DeclaredFunction, LambdaContext
+from sandbox.program.evaluation import PROJECT_DIR, Program
 from sandbox.runtime import Sandbox
 
 #: ``requestContext.identity`` keys of the developer guide's example event, plus the API key's two.

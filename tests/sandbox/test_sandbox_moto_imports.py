@@ -1,4 +1,4 @@
-"""``sandbox.moto_imports``: one module of a package loads without the package, which still imports in full."""
+"""``sandbox.aws.moto_imports``: one module of a package loads without the package, which still imports in full."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import moto_imports
+from sandbox.aws import moto_imports
 
 PACKAGE = "heavy_package_for_test"
 

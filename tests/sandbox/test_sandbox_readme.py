@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from sandbox.program import PROJECT_DIR
+from sandbox.program.evaluation import PROJECT_DIR
 from sandbox.runtime import Sandbox
 
 MARKER = "@@readme-exit-status="

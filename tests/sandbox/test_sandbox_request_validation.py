@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.order_service import order_request_schema
-from sandbox.request_validation import body_problem, is_multiple_of, model_validator
+from sandbox.api.request_validation import body_problem, is_multiple_of, model_validator
 
 ORDER_MODEL = model_validator(order_request_schema())
 

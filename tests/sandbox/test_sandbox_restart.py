@@ -9,7 +9,7 @@ import pytest
 from sandbox_testkit import get_order, post_order
 
 from sandbox.ports import HOST, PortInUseError
-from sandbox.program import Program
+from sandbox.program.evaluation import Program
 from sandbox.runtime import Sandbox
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sandbox.functions import FunctionRuntime
-from sandbox.platform_log import error_payload, platform_end
+from sandbox.functions.platform_log import error_payload, platform_end
+from sandbox.functions.runtime import FunctionRuntime
 
 #: Lambda returns at most the last 4 KB of the log in ``LogResult``.
 LOG_TAIL_BYTES = 4096

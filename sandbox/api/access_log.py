@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.gateway_responses import (
+from sandbox.api.gateway_responses import (
     CONTEXT_VARIABLES,
     GatewayError,
     RequestContext,

@@ -1,7 +1,7 @@
 """Deliver rule targets the way EventBridge and Lambda do: asynchronously, at least once.
 
-Events are matched to rules by the project's matcher (:mod:`sandbox.event_patterns`, installed in
-place of moto's by :mod:`sandbox.emulation`); moto writes log-group, SQS and archive targets
+Events are matched to rules by the project's matcher (:mod:`sandbox.aws.event_patterns`, installed in
+place of moto's by :mod:`sandbox.aws.emulation`); moto writes log-group, SQS and archive targets
 itself; for Lambda and Step Functions targets (which moto cannot invoke) the rule hands the event
 to :class:`Dispatcher`. Delivery honours each target's retry policy and dead-letter queue as the
 program declares them; a Lambda target is then invoked asynchronously with Lambda's own retries
@@ -29,8 +29,8 @@ from moto.events.models import EventsBackend, Rule
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from sandbox.contracts import ContractLog, event_of_entry
-from sandbox.functions import FunctionRuntime
+from sandbox.delivery.contracts import ContractLog, event_of_entry
+from sandbox.functions.runtime import FunctionRuntime
 
 log = logging.getLogger("sandbox.delivery")
 ARCHIVE_RULE_PREFIX = "Events-Archive-"

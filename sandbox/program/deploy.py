@@ -24,7 +24,7 @@ import boto3
 import pulumi
 from botocore.client import BaseClient
 
-from sandbox.program import DeclaredResource, Program
+from sandbox.program.evaluation import DeclaredResource, Program
 
 log = logging.getLogger("sandbox.deploy")
 
@@ -349,7 +349,7 @@ CREATORS: dict[str, Creator] = {
     "aws:cloudwatch/eventTarget:EventTarget": _target,
 }
 
-_SERVED_BY_API = "served elsewhere: sandbox/api.py serves the REST API from these declarations"
+_SERVED_BY_API = "served elsewhere: sandbox/api/ serves the REST API from these declarations"
 #: Every other type the program may declare, with why the endpoint needs nothing for it.
 NOT_DEPLOYED: dict[str, str] = {
     **{

@@ -25,11 +25,11 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import source_pb2
 
-from sandbox.mocks import ACCOUNT_ID, PhysicalNameError, ProviderMocks
+from sandbox.program.mocks import ACCOUNT_ID, PhysicalNameError, ProviderMocks
 
 __all__ = ["ACCOUNT_ID", "DeclaredResource", "PhysicalNameError", "Program", "ProviderMocks", "evaluate"]
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_REGION = "us-east-1"
 _EVALUATION_LOCK = threading.Lock()
 

@@ -19,7 +19,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar, Protocol
 
-from sandbox.proxy_event import RequestHeaders
+from sandbox.api.proxy_event import RequestHeaders
 
 log = logging.getLogger("sandbox.api")
 

@@ -17,12 +17,20 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from sandbox.functions import DeclaredFunction
+_SANDBOX_DIR = str(Path(__file__).resolve().parent.parent)
 
-_SANDBOX_DIR = str(Path(__file__).resolve().parent)
+
+class FunctionConfig(Protocol):
+    """What the records read of a function (a :class:`~sandbox.functions.runtime.DeclaredFunction`).
+
+    A protocol, so this module needs nothing from the runtime that imports it.
+    """
+
+    #: ``Text`` or ``JSON`` (the function's ``loggingConfig.logFormat``).
+    log_format: str
+    memory_mb: int
 
 
 def now_iso() -> str:
@@ -36,7 +44,7 @@ def _peak_memory_mb() -> int:
     return peak // (2**20 if sys.platform == "darwin" else 2**10)
 
 
-def platform_start(fn: DeclaredFunction, request_id: str) -> str:
+def platform_start(fn: FunctionConfig, request_id: str) -> str:
     """Lambda's first log line of an invocation."""
     if fn.log_format.upper() == "JSON":
         record = {"requestId": request_id, "version": "$LATEST"}
@@ -44,7 +52,7 @@ def platform_start(fn: DeclaredFunction, request_id: str) -> str:
     return f"START RequestId: {request_id} Version: $LATEST"
 
 
-def platform_end(fn: DeclaredFunction, request_id: str, duration_ms: float, status: str) -> list[str]:
+def platform_end(fn: FunctionConfig, request_id: str, duration_ms: float, status: str) -> list[str]:
     """Lambda's closing log lines (END and REPORT, or the JSON ``platform.report`` record)."""
     billed = max(1, math.ceil(duration_ms))
     used = min(_peak_memory_mb(), fn.memory_mb)
@@ -75,7 +83,7 @@ def error_payload(error: BaseException, request_id: str) -> dict[str, Any]:
     }
 
 
-def error_line(fn: DeclaredFunction, payload: dict[str, Any]) -> str:
+def error_line(fn: FunctionConfig, payload: dict[str, Any]) -> str:
     """The record Lambda writes for an unhandled error, in the function's log format."""
     if fn.log_format.upper() == "JSON":
         return json.dumps(

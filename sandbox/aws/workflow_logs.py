@@ -9,7 +9,7 @@ record of its executions.
 
 moto's engine has the logging session but starts every execution without one, and its session
 would not reach moto's in-process logs backend (it expects a client): with
-:func:`logged_executions` (a patch of :mod:`sandbox.emulation`) each new execution gets a session
+:func:`logged_executions` (a patch of :mod:`sandbox.aws.emulation`) each new execution gets a session
 that writes to that backend.
 """
 

@@ -13,11 +13,11 @@ Each patch below is one AWS behaviour (checked against the AWS documentation nam
 - **Step Functions ListExecutions** of an EXPRESS state machine is refused with
   ``StateMachineTypeNotSupported``, as AWS refuses it (an EXPRESS workflow keeps no execution
   history: its log group is its record), and every execution writes the history events of its
-  state machine's logging level to its log group (:mod:`sandbox.workflow_logs`).
+  state machine's logging level to its log group (:mod:`sandbox.aws.workflow_logs`).
 - **Step Functions StartExecution** without a name names the execution with a UUID, as AWS does
   (moto's server names every such execution ``None``, so the second one fails); a Choice rule
-  whose path is absent fails the execution with ``States.Runtime`` (:mod:`sandbox.choice_paths`).
-- **EventBridge**: one matcher, the project's own (:mod:`sandbox.event_patterns`, derived from the
+  whose path is absent fails the execution with ``States.Runtime`` (:mod:`sandbox.aws.choice_paths`).
+- **EventBridge**: one matcher, the project's own (:mod:`sandbox.aws.event_patterns`, derived from the
   EventBridge user guide and aws/event-ruler), replaces moto's: it routes every event to the
   rules of its bus (``EventPattern.matches_event``), answers ``TestEventPattern`` and checks the
   pattern of ``PutRule``; a rule without a pattern (a schedule) receives no events.
@@ -46,11 +46,12 @@ from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from sandbox import choice_paths, invocation, workflow_logs
-from sandbox.delivery import Dispatcher
-from sandbox.endpoint import NotEmulated
-from sandbox.event_patterns import PatternError, compile_pattern, parse_pattern, parse_test_event
-from sandbox.functions import DeclaredFunction, FunctionRuntime
+from sandbox.aws import choice_paths, workflow_logs
+from sandbox.aws.endpoint import NotEmulated
+from sandbox.aws.event_patterns import PatternError, compile_pattern, parse_pattern, parse_test_event
+from sandbox.delivery.rules import Dispatcher
+from sandbox.functions import invocation
+from sandbox.functions.runtime import DeclaredFunction, FunctionRuntime
 
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 #: Largest request payload Lambda accepts: 6 MB synchronous, 1 MB asynchronous (since October 2025:

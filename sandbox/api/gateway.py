@@ -7,7 +7,7 @@ the request's content type (falling back to ``$default``, as API Gateway does), 
 integrated function runs in-process with an API Gateway proxy event and its response is returned
 as is. Whatever API Gateway answers itself (no such route, a refused body, a missing key...) is
 rendered from the program's gateway responses as API Gateway renders them
-(:mod:`sandbox.gateway_responses`); the HTTP side is :mod:`sandbox.api_http`.
+(:mod:`sandbox.api.gateway_responses`); the HTTP side is :mod:`sandbox.api.http_front`.
 """
 
 from __future__ import annotations
@@ -34,11 +34,9 @@ from components.rest_api import (
     RestApiSpec,
     ValidatorSpec,
 )
-from sandbox import logs as function_logs
-from sandbox.access_log import AccessLog
-from sandbox.api_http import Answer, handler_class
-from sandbox.execution_log import ExecutionLog
-from sandbox.gateway_responses import (
+from sandbox.api.access_log import AccessLog
+from sandbox.api.execution_log import ExecutionLog
+from sandbox.api.gateway_responses import (
     DeclaredResponse,
     GatewayError,
     RequestContext,
@@ -46,9 +44,11 @@ from sandbox.gateway_responses import (
     check_response,
     render_response,
 )
-from sandbox.program import Program
-from sandbox.proxy_event import RequestHeaders, Resource, proxy_event
-from sandbox.request_validation import body_problem, model_validator
+from sandbox.api.http_front import Answer, handler_class
+from sandbox.api.proxy_event import RequestHeaders, Resource, proxy_event
+from sandbox.api.request_validation import body_problem, model_validator
+from sandbox.functions import logs as function_logs
+from sandbox.program.evaluation import Program
 
 log = logging.getLogger("sandbox.api")
 _NO_ROUTE = GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")

@@ -4,7 +4,7 @@ A function's module is loaded once, under a name of its own, at a cold start: th
 handlers read their configuration and build their boto3 clients. From then on, whenever a thread
 imports or runs a function, ``os.environ`` is that function's environment as Lambda sets it (its
 own variables, the variables Lambda defines, the local endpoint and dummy credentials), and only
-that thread sees it (:mod:`sandbox.environment`); so two functions never see each other's
+that thread sees it (:mod:`sandbox.functions.environment`); so two functions never see each other's
 variables, and the process environment is never changed.
 """
 
@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from sandbox import logs as function_logs
-from sandbox.environment import FunctionEnvironment
-from sandbox.logs import FunctionScope
-from sandbox.platform_log import error_line, error_payload, platform_end, platform_start
-from sandbox.program import PROJECT_DIR, Program
+from sandbox.functions import logs as function_logs
+from sandbox.functions.environment import FunctionEnvironment
+from sandbox.functions.logs import FunctionScope
+from sandbox.functions.platform_log import error_line, error_payload, platform_end, platform_start
+from sandbox.program.evaluation import PROJECT_DIR, Program
 
 FUNCTION_TYPE = "aws:lambda/function:Function"
 INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, parse_qs
 
-from sandbox.gateway_responses import RequestContext
+from sandbox.api.gateway_responses import RequestContext
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: ``identity`` keys API Gateway sends as ``null`` when no Cognito, IAM or mTLS caller is known.

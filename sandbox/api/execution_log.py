@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components import naming
-from sandbox import logs as function_logs
-from sandbox.gateway_responses import RequestContext
-from sandbox.program import Program
+from sandbox.api.gateway_responses import RequestContext
+from sandbox.functions import logs as function_logs
+from sandbox.program.evaluation import Program
 
 #: Levels at which API Gateway writes error lines (``OFF`` or unset: none).
 LOGGING_LEVELS = ("ERROR", "INFO")
