@@ -141,6 +141,8 @@ class Sandbox:
 
     def _start(self) -> None:
         self._start_endpoint()
+        # Each function's thread sees its function's environment, from its cold start on.
+        function_environment.install()
         self.functions = FunctionRuntime(self.program, self.endpoint_url)
         self.dispatcher = Dispatcher(
             self.functions,
