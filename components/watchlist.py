@@ -1,8 +1,9 @@
 """Watchlist: everything Operations must watch, registered by the components that create it.
 
 The stack's :class:`~components.event_bus.EventBus` holds one. Every rule built through
-:meth:`~components.event_bus.EventBus.subscribe` or :func:`~components.event_bus.subscribe_on`
-and every :class:`~components.lambda_function.LambdaFunction` adds itself, so a new service gets
+:meth:`~components.event_bus.EventBus.subscribe` or :func:`~components.event_bus.subscribe_on`,
+every :class:`~components.lambda_function.LambdaFunction` and every stream consumer
+(:class:`~components.order_outbox.OrderOutbox`) adds itself, so a new service gets
 its dead-letter, delivery and function alarms and its dashboard tiles without being listed a
 second time. Operations closes the list when it reads it: a registration after that raises,
 instead of leaving a consumer silently unwatched.
@@ -14,8 +15,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pulumi_aws as aws
+
     from components.event_bus import Subscription
     from components.lambda_function import LambdaFunction
+
+
+@dataclass(frozen=True)
+class StreamConsumer:
+    """A function reading a stream through an event source mapping, with its on-failure queue."""
+
+    name: str
+    mapping: aws.lambda_.EventSourceMapping
+    function: LambdaFunction
+    dead_letter_queue: aws.sqs.Queue
 
 
 class WatchlistClosedError(RuntimeError):
@@ -28,6 +41,7 @@ class Watchlist:
 
     subscriptions: list[Subscription] = field(default_factory=list)
     functions: list[LambdaFunction] = field(default_factory=list)
+    stream_consumers: list[StreamConsumer] = field(default_factory=list)
     #: Who closed it (the Operations component's name), or ``None`` while open.
     closed_by: str | None = None
 
@@ -40,6 +54,11 @@ class Watchlist:
         """Watch a function's errors and throttles."""
         self._check_open(f"function {function.short_name!r}")
         self.functions.append(function)
+
+    def add_stream_consumer(self, consumer: StreamConsumer) -> None:
+        """Watch a stream mapping's on-failure queue (its function registers itself)."""
+        self._check_open(f"stream consumer {consumer.name!r}")
+        self.stream_consumers.append(consumer)
 
     def close(self, by: str) -> None:
         """Refuse further registrations: ``by`` has read the list and built its alarms from it."""

@@ -141,7 +141,7 @@ def alice(alice_program: Program) -> Program:
 
 def _alarms(program: Program) -> list[DeclaredResource]:
     alarms = program.of_type(ALARM)
-    assert len(alarms) == 20
+    assert len(alarms) == 24
     return alarms
 
 
