@@ -24,9 +24,12 @@ import boto3
 import pulumi
 from botocore.client import BaseClient
 
+from sandbox import stream
 from sandbox.program import DeclaredResource, Program
 
 log = logging.getLogger("sandbox.deploy")
+#: What a DynamoDB stream's ARN contains (``table/<name>/stream/<label>``).
+STREAM_MARKER = stream.STREAM_ARN_SEPARATOR
 
 
 def client(service: str, endpoint_url: str, region: str) -> BaseClient:
@@ -120,6 +123,10 @@ TABLE_PROPERTIES = frozenset(
         "serverSideEncryption",
         "deletionProtectionEnabled",
         "pointInTimeRecovery",
+        "streamEnabled",
+        "streamViewType",
+        "streamArn",
+        "streamLabel",
     }
 )
 #: Table properties that change nothing the endpoint shows or does.
@@ -176,11 +183,15 @@ def table_request(table: dict[str, Any]) -> dict[str, Any]:
     }
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes
+    if table.get("streamEnabled"):
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table["streamViewType"]}
     return request
 
 
 def _table(d: Deployment, table: DeclaredResource) -> None:
     d.aws("dynamodb").create_table(**table_request(table.state))
+    if table.get("streamArn"):
+        stream.adopt_stream_label(d.program.account_id, d.program.region, table["name"], table["streamArn"])
     if (table.get("pointInTimeRecovery") or {}).get("enabled"):
         d.aws("dynamodb").update_continuous_backups(
             TableName=table["name"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -276,6 +287,29 @@ def _event_invoke_config(d: Deployment, config: DeclaredResource) -> None:
     )
 
 
+def _event_source_mapping(d: Deployment, mapping: DeclaredResource) -> None:
+    """Stored by moto as declared; :mod:`sandbox.stream_mapping` runs it (DynamoDB streams only)."""
+    if STREAM_MARKER not in mapping["eventSourceArn"]:
+        raise NotEmulatedError(f"event source mapping {mapping.name}: the sandbox runs DynamoDB stream sources only")
+    request: dict[str, Any] = {
+        "EventSourceArn": mapping["eventSourceArn"],
+        "FunctionName": mapping["functionName"],
+        "StartingPosition": mapping["startingPosition"],
+        "BatchSize": int(mapping.get("batchSize", 100)),
+        "BisectBatchOnFunctionError": bool(mapping.get("bisectBatchOnFunctionError")),
+        "MaximumRetryAttempts": int(mapping.get("maximumRetryAttempts", -1)),
+        "MaximumRecordAgeInSeconds": int(mapping.get("maximumRecordAgeInSeconds", -1)),
+        "FunctionResponseTypes": list(mapping.get("functionResponseTypes") or []),
+        "FilterCriteria": {
+            "Filters": [{"Pattern": f["pattern"]} for f in (mapping.get("filterCriteria") or {}).get("filters", [])]
+        },
+    }
+    on_failure = ((mapping.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
+    if on_failure:
+        request["DestinationConfig"] = {"OnFailure": {"Destination": on_failure}}
+    d.aws("lambda").create_event_source_mapping(**request)
+
+
 # --- EventBridge ------------------------------------------------------------------------------
 def _bus(d: Deployment, bus: DeclaredResource) -> None:
     d.aws("events").create_event_bus(Name=bus["name"])
@@ -343,6 +377,7 @@ CREATORS: dict[str, Creator] = {
     "aws:lambda/function:Function": _function,
     "aws:lambda/permission:Permission": _permission,
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": _event_invoke_config,
+    "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping,
     "aws:cloudwatch/eventBus:EventBus": _bus,
     "aws:cloudwatch/eventArchive:EventArchive": _archive,
     "aws:cloudwatch/eventRule:EventRule": _rule,

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from moto.events.models import EventPattern
 
 #: Comparison filters EventBridge accepts (``{"prefix": "a"}``); any other name is refused.
 MATCH_TYPES = frozenset(
@@ -149,3 +152,14 @@ def parse_test_event(text: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return event
+
+
+def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Whether ``event`` matches ``pattern`` with EventBridge's semantics (content filtering).
+
+    Also how Lambda's event filtering and Pipes match a stream record: the same pattern language
+    on the record's JSON (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html).
+    This is moto's matcher (``EventPattern``), the one that routes every event in the sandbox.
+    """
+    check_pattern(dict(pattern))
+    return EventPattern.load(json.dumps(pattern)).matches_event(dict(event))  # pyrefly: ignore[bad-argument-type]
