@@ -153,6 +153,10 @@ class StreamMappings:
         self._workers = Scheduler(workers, "stream")
         self._pending = 0
         self._cond = threading.Condition()
+        #: What the mappings read since the last :meth:`forget`: records, and the batches that
+        #: invoked a function (a ``GetRecords`` each; the filter's drops invoke nothing).
+        self.records_read = 0
+        self.batches_invoked = 0
 
     def on_record(self, change: ChangeRecord) -> None:
         """A listener of :class:`sandbox.stream.TableStreams`: queue the record on its shard."""
@@ -161,6 +165,7 @@ class StreamMappings:
                 continue
             shard = self._shards.setdefault((mapping.uuid, change.shard), _Shard(mapping))
             with shard.lock:
+                self.records_read += 1
                 shard.records.append(change)
                 if shard.busy:
                     continue
@@ -179,6 +184,7 @@ class StreamMappings:
             with shard.lock:
                 shard.records.clear()
                 shard.attempts, shard.limit = 0, None
+        self.records_read = self.batches_invoked = 0
 
     def shutdown(self) -> None:
         """Stop the workers (what is not started is dropped)."""
@@ -238,6 +244,7 @@ class StreamMappings:
             self._give_up(shard, batch[: len(expired)], "RecordAgeExceeded")
             return None
         event = {"Records": [{**c.record, "eventSourceARN": c.stream_arn} for c in batch]}
+        self.batches_invoked += 1
         result = invocation.invoke(self.functions, mapping.function_arn, event)
         if result.function_error is None:
             response = json.loads(result.payload or b"null")
