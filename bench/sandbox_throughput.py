@@ -29,8 +29,9 @@ conditions and payloads), exactly the AWS calls one new order makes:
    the execution (Choice, Pass, ``events:putEvents`` task) puts PaymentSucceeded;
 3. EventBridge -> notification (OrderCreated): SNS ``Publish``;
 4. EventBridge -> update-order (PaymentSucceeded): ``UpdateItem`` (``attribute_exists(id) AND
-   #status = :created``, ``ALL_NEW``), ``PutEvents`` OrderCompleted (the outbox's, in the sandbox). Its ``GetItem`` runs only
-   when that condition fails (a redelivery), so not for a new order, in neither system;
+   #status = :created``, ``ALL_NEW``), ``PutEvents`` OrderCompleted (the outbox's, in the sandbox).
+   Its ``GetItem`` runs only when that condition fails (a redelivery), so not for a new order, in
+   neither system;
 5. EventBridge -> notification (PaymentSucceeded, then OrderCompleted): SNS ``Publish`` x2.
 
 The calls follow the choreography's causal order; as EventBridge delivers an event to each target
