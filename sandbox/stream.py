@@ -17,7 +17,8 @@ differs:
   a stream record for that operation",
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html); moto writes one;
 - records are not handed to moto's Lambda (Docker): they go to the listeners (the sandbox's event
-  source mappings, :mod:`sandbox.stream_mapping`) with the shard they belong to.
+  source mappings, :mod:`sandbox.stream_mapping`) with the shard they belong to;
+- conditional writes are atomic, as DynamoDB's are (moto's are not across threads).
 
 Records of one item always land in the same shard, in the order of the writes; the shard is
 chosen from the item's key (:func:`shard_of`), as DynamoDB assigns shards to key ranges. moto's
@@ -35,13 +36,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import StreamShard
 
 #: Logical shards per stream: records of different items are processed in parallel, up to this.
 SHARDS = 4
 #: The label a stream's ARN ends with (``.../stream/<label>``).
 STREAM_ARN_SEPARATOR = "/stream/"
+#: moto's item writes, each made atomic (see :meth:`TableStreams.install`).
+WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 
 
 @dataclass(frozen=True)
@@ -123,10 +126,18 @@ class TableStreams:
         """No listener yet; nothing installed."""
         self.listeners: list[Callable[[ChangeRecord], None]] = []
         self._lock = threading.Lock()
+        self._writes = threading.RLock()
         self._original: Any = None
+        self._original_writes: dict[str, Any] = {}
 
     def install(self) -> None:
-        """Replace moto's ``StreamShard.add`` (undone by :meth:`uninstall`)."""
+        """Replace moto's ``StreamShard.add`` and make its item writes atomic (undone by :meth:`uninstall`).
+
+        A DynamoDB conditional write is atomic: two concurrent ``UpdateItem`` calls with the same
+        condition cannot both succeed. moto checks the condition and writes without a lock, so
+        two threads could both pass it (and write two stream records with the same old image); the
+        sandbox serialises moto's writes, which also keeps each item's records in write order.
+        """
         self._original = StreamShard.add
         streams = self
 
@@ -134,12 +145,27 @@ class TableStreams:
             streams.add(shard, old, new)
 
         StreamShard.add = add  # pyrefly: ignore[bad-assignment]
+        for name in WRITES:
+            self._original_writes[name] = original = getattr(DynamoDBBackend, name)
+            setattr(DynamoDBBackend, name, self._atomic(original))
+
+    def _atomic(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        lock = self._writes
+
+        def write(backend: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(backend, *args, **kwargs)
+
+        return write
 
     def uninstall(self) -> None:
-        """Give moto its own ``add`` back."""
+        """Give moto its own ``add`` and writes back."""
         if self._original is not None:
             StreamShard.add = self._original
             self._original = None
+        while self._original_writes:
+            name, original = self._original_writes.popitem()
+            setattr(DynamoDBBackend, name, original)
 
     def add(self, shard: StreamShard, old: Any, new: Any) -> None:
         """Record one change (none when nothing changed) and hand it to every listener."""

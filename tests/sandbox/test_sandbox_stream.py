@@ -7,13 +7,16 @@ Lambda applies them to a record; the partial-batch checkpoint against Lambda's d
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models import UpdateExpressionExecutor, dynamodb_backends
 from sandbox_testkit import post_order
 
-from handlers import contract, order_stream, orders
+from handlers import contract, order_store, order_stream, orders, validation
+from sandbox.delivery import DeliveryError
 from sandbox.runtime import Sandbox
 from sandbox.stream import ChangeRecord
 from sandbox.stream_mapping import checkpoint, declared_mappings, passes_filters
@@ -111,3 +114,44 @@ def _batch(*numbers: str) -> list[ChangeRecord]:
 def test_a_partial_batch_response_checkpoints_at_its_lowest_failure(response: Any, done: int | None) -> None:
     # GIVEN a batch of three records  WHEN the function answers  THEN Lambda's documented checkpoint
     assert checkpoint(response, _batch("10", "11", "12")) == done
+
+
+def test_concurrent_conditional_updates_of_one_order_succeed_once_and_stream_once(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an OrderCreated order whose payment is stopped (so only this test moves it), and moto
+    # taking its time between checking a condition and applying the update
+    real_execute = UpdateExpressionExecutor.execute
+
+    def slow_execute(executor: UpdateExpressionExecutor, *args: Any) -> None:
+        time.sleep(0.02)
+        real_execute(executor, *args)
+
+    monkeypatch.setattr(UpdateExpressionExecutor, "execute", slow_execute)
+
+    def unreachable(event: dict[str, Any]) -> None:
+        raise DeliveryError("ServiceUnavailable", "injected: payments stopped")
+
+    sandbox.dispatcher.target_faults[sandbox.outputs["payment_state_machine_arn"]] = unreachable
+    table = sandbox.outputs["orders_table_name"]
+    order = orders.new_order(validation.validate_order({"id": 602, "amount": 1}), orders.utc_now())
+    sandbox.client("dynamodb").put_item(TableName=table, Item=orders.order_to_item(order))
+    assert sandbox.wait_idle(30)
+    records_before = len(_records(sandbox, 602))
+
+    # WHEN eight clients move it from OrderCreated to OrderCompleted at once, with the same condition
+    def move(_: int) -> bool:
+        try:
+            order_store.transition_from_created(
+                sandbox.client("dynamodb"), table, 602, contract.ORDER_COMPLETED, orders.utc_now()
+            )
+        except order_store.StoreError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(move, range(8)))
+    assert sandbox.wait_idle(30)
+    # THEN, as DynamoDB's conditional writes are atomic, exactly one moved it: one more record
+    moved = _records(sandbox, 602)[records_before:]
+    assert [r["dynamodb"]["OldImage"]["status"]["S"] for r in moved] == [contract.ORDER_CREATED]
