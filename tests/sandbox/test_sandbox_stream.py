@@ -7,13 +7,15 @@ Lambda applies them to a record; the partial-batch checkpoint against Lambda's d
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from moto.dynamodb.models import UpdateExpressionExecutor, dynamodb_backends
-from sandbox_testkit import post_order
+from sandbox_testkit import dead_letters, post_order
 
 from handlers import contract, order_store, order_stream, orders, validation
 from sandbox.delivery import DeliveryError
@@ -155,3 +157,27 @@ def test_concurrent_conditional_updates_of_one_order_succeed_once_and_stream_onc
     # THEN, as DynamoDB's conditional writes are atomic, exactly one moved it: one more record
     moved = _records(sandbox, 602)[records_before:]
     assert [r["dynamodb"]["OldImage"]["status"]["S"] for r in moved] == [contract.ORDER_CREATED]
+
+
+def test_a_record_older_than_the_maximum_age_is_given_up_before_the_retries_run_out(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the mapping with a 60 s maximum record age and retries enough to outlast it, and a bus
+    # refusing every OrderCreated
+    (mapping,) = sandbox.mappings.mappings
+    monkeypatch.setattr(
+        sandbox.mappings,
+        "mappings",
+        [dataclasses.replace(mapping, maximum_record_age_seconds=60, maximum_retry_attempts=10_000)],
+    )
+    sandbox.dispatcher.put_events_fault = lambda entry: (
+        "InternalFailure" if entry["DetailType"] == "OrderCreated" else None
+    )
+    # WHEN an order is posted
+    assert post_order(sandbox, 603, 1).status == 201
+    assert sandbox.wait_idle(30)
+    # THEN its record was given up for its age (scaled like every delay), far before 10,000 retries
+    (parked,) = dead_letters(sandbox, "orders-outbox-dlq")
+    record = json.loads(parked["Body"])
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert 1 <= record["requestContext"]["approximateInvokeCount"] < 100
