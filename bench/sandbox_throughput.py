@@ -5,7 +5,8 @@ system first, second and third in turn) so the load of a shared machine hits all
 
 - **sandbox**: the program evaluated and started as ``make sandbox`` does, an order posted to
   ``POST /order`` over HTTP and timed until its whole choreography is done (the third
-  notification is recorded and no delivery is pending).
+  notification is recorded and no delivery or stream batch is pending); also reported: the time
+  from the POST to the order's final status being written (seen on the table's stream).
 - **baseline: plain moto**: ``moto_server`` in its own process, as anyone would start it, holding
   the order's real resources taken from the evaluated program: the orders table (same key
   schema), the payment state machine with the program's rendered definition (its ``putEvents``
@@ -21,13 +22,16 @@ system first, second and third in turn) so the load of a shared machine hits all
 A baseline order makes, with the handlers' own adapters and pure functions (so the same items,
 conditions and payloads), exactly the AWS calls one new order makes:
 
-1. create-order: ``PutItem`` (``attribute_not_exists(id)``), ``PutEvents`` OrderCreated;
+1. create-order: ``PutItem`` (``attribute_not_exists(id)``), ``PutEvents`` OrderCreated (in the
+   sandbox that put is the outbox's, publish-order-events reading the table's stream: the same
+   calls, and Lambda's ``GetRecords`` are free and in-process);
 2. EventBridge -> payment state machine: ``StartExecution`` with the event EventBridge delivers;
    the execution (Choice, Pass, ``events:putEvents`` task) puts PaymentSucceeded;
 3. EventBridge -> notification (OrderCreated): SNS ``Publish``;
 4. EventBridge -> update-order (PaymentSucceeded): ``UpdateItem`` (``attribute_exists(id) AND
-   #status = :created``, ``ALL_NEW``), ``PutEvents`` OrderCompleted. Its ``GetItem`` runs only
-   when that condition fails (a redelivery), so not for a new order, in neither system;
+   #status = :created``, ``ALL_NEW``), ``PutEvents`` OrderCompleted (the outbox's, in the sandbox).
+   Its ``GetItem`` runs only when that condition fails (a redelivery), so not for a new order, in
+   neither system;
 5. EventBridge -> notification (PaymentSucceeded, then OrderCompleted): SNS ``Publish`` x2.
 
 The calls follow the choreography's causal order; as EventBridge delivers an event to each target
@@ -66,6 +70,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers import contract, messages, order_events, order_store, orders, validation
+from sandbox.delivery.stream import ChangeRecord
 from sandbox.program.deploy import client
 from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate
 from sandbox.runtime import Sandbox
@@ -307,13 +312,27 @@ class Baseline:
         self.deliveries.shutdown()
 
 
+class FinalStatusClock:
+    """When each order's final status was written: a listener on the sandbox's table streams."""
+
+    def __init__(self) -> None:
+        """No order final yet."""
+        self.at: dict[int, float] = {}
+
+    def __call__(self, change: ChangeRecord) -> None:
+        """Note the time of a record whose new image has a final status."""
+        image = change.record["dynamodb"].get("NewImage") or {}
+        if image.get(contract.ORDER_STATUS_ATTRIBUTE, {}).get("S") in contract.FINAL_ORDER_STATUSES:
+            self.at.setdefault(int(image["id"]["N"]), time.perf_counter())
+
+
 def sandbox_order(sandbox: Sandbox, order_id: int, timeout: float = 30.0) -> None:
     """POST one order and wait until its three notifications are recorded and nothing is pending."""
     expected = len(sandbox.outbox) + 3
     if _post(sandbox.api_url, order_id, AMOUNT) != 201:
         raise RuntimeError(f"order {order_id} was not created")
     deadline = time.monotonic() + timeout
-    while len(sandbox.outbox) < expected or sandbox.dispatcher.pending:
+    while len(sandbox.outbox) < expected or sandbox.dispatcher.pending or sandbox.mappings.pending:
         if time.monotonic() > deadline:
             raise RuntimeError(f"order {order_id} did not complete in {timeout:.0f}s")
         time.sleep(0.0005)
@@ -353,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
 
     program = evaluate("dev")
     runs: dict[str, list[float]] = {SANDBOX: [], PLAIN: [], TUNED: []}
+    to_final: list[float] = []
+    clock = FinalStatusClock()
     servers: dict[str, MotoProcess] = {}
     baselines: dict[str, Baseline] = {}
     try:
@@ -360,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         servers[TUNED] = MotoProcess(tuned=True)
         baselines = {name: Baseline(program, server.url) for name, server in servers.items()}
         with Sandbox(program, aws_port=0, api_port=0, on_trace=lambda line: None) as sandbox:
+            sandbox.streams.listeners.append(clock)
             for round_ in range(args.warmup + args.orders):
                 order_id = round_ + 1
                 systems: list[tuple[str, Callable[[], None]]] = [
@@ -369,9 +391,12 @@ def main(argv: list[str] | None = None) -> int:
                 # Each system goes first, second and third in turn.
                 shift = round_ % len(systems)
                 for name, run in systems[shift:] + systems[:shift]:
+                    started = time.perf_counter()
                     seconds = _timed(run)
                     if round_ >= args.warmup:
                         runs[name].append(seconds)
+                        if name == SANDBOX:
+                            to_final.append(clock.at[order_id] - started)
     finally:
         for baseline in baselines.values():
             baseline.close()
@@ -380,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{args.orders} orders per system, one at a time, alternating ({args.warmup} untimed first)")
     sandbox_stats = _summary(SANDBOX, runs[SANDBOX])
+    p50, p95 = statistics.median(to_final), statistics.quantiles(to_final, n=20, method="inclusive")[18]
+    print(f"{'  POST to final status':<22} p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms")
     plain_stats = _summary(PLAIN, runs[PLAIN])
     tuned_stats = _summary(TUNED, runs[TUNED])
     print("sandbox / baseline:")

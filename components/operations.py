@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from components import alarms, naming, policies
 from components.event_bus import DEFAULT_BUS, EventBus, Subscription, subscribe_on
-from components.watchlist import WatchedFunction
+from components.watchlist import StreamConsumer, WatchedFunction
 from handlers import contract
 
 TYPE = "eda-demo:components:Operations"
@@ -99,6 +99,31 @@ def subscription_alarms(label: str, sub: Subscription) -> list[AlarmSpec]:
     ]
 
 
+def stream_consumer_alarms(label: str, consumer: StreamConsumer) -> list[AlarmSpec]:
+    """A batch in the mapping's on-failure queue; a failure record Lambda could not send there (pure).
+
+    The function's own errors and throttles come from :func:`function_alarms`.
+    """
+    return [
+        AlarmSpec(
+            f"{label}-dlq-not-empty",
+            f"Stream records of {consumer.name} could not be processed (their batch is in the on-failure queue)",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            {"QueueName": consumer.dead_letter_queue.name},
+        ),
+        AlarmSpec(
+            f"{label}-destination-delivery-failures",
+            f"Lambda could not send a failed batch of {consumer.name} to its on-failure queue",
+            "AWS/Lambda",
+            "DestinationDeliveryFailures",
+            "Sum",
+            {"FunctionName": consumer.function.function_name},
+        ),
+    ]
+
+
 def function_alarms(label: str, short_name: str, function_name: pulumi.Input[str]) -> list[AlarmSpec]:
     """Any error, any throttle of one function (pure)."""
     dimensions = {"FunctionName": function_name}
@@ -131,6 +156,7 @@ def alarm_specs(
     subscriptions: Sequence[Subscription],
     functions: Sequence[WatchedFunction],
     state_machine_arn: pulumi.Input[str],
+    stream_consumers: Sequence[StreamConsumer] = (),
 ) -> list[AlarmSpec]:
     """Every alarm of Operations ``name``, from what it watches (pure).
 
@@ -143,6 +169,8 @@ def alarm_specs(
         specs += subscription_alarms(label, sub)
     for fn in functions:
         specs += function_alarms(f"{name}-{fn.short_name}", fn.short_name, fn.function_name)
+    for consumer in stream_consumers:
+        specs += stream_consumer_alarms(f"{name}-{consumer.name}", consumer)
     specs += workflow_alarms(f"{name}-payment-executions", state_machine_arn)
     return specs
 
@@ -208,7 +236,9 @@ class Operations(pulumi.ComponentResource):
         self._stack_prefix = args.bus.bus_name
         self.alarms = [
             self._alarm(spec)
-            for spec in alarm_specs(name, watchlist.subscriptions, watchlist.functions, args.state_machine_arn)
+            for spec in alarm_specs(
+                name, watchlist.subscriptions, watchlist.functions, args.state_machine_arn, watchlist.stream_consumers
+            )
         ]
         self.dashboard = self._build_dashboard(name, args)
         self.ops_topic_arn = self.topic.arn
@@ -281,7 +311,9 @@ class Operations(pulumi.ComponentResource):
             dashboard_body=pulumi.Output.all(
                 pulumi.Output.from_input(args.region),
                 pulumi.Output.all(*[fn.function_name for fn in watchlist.functions]),
-                pulumi.Output.all(*[s.dead_letter_queue.name for s in watchlist.subscriptions]),
+                pulumi.Output.all(
+                    *[s.dead_letter_queue.name for s in [*watchlist.subscriptions, *watchlist.stream_consumers]]
+                ),
                 pulumi.Output.from_input(args.state_machine_arn),
             ).apply(lambda v: json.dumps(dashboard_body(v[0], list(v[1]), list(v[2]), v[3]))),
             opts=pulumi.ResourceOptions(parent=self),

@@ -1,8 +1,9 @@
 """OrderService: the orders table, the REST API in front of it, and the payment-outcome consumer.
 
-client ─POST /order─▶ API ─▶ create-order λ ─▶ table, bus (OrderCreated)
+client ─POST /order─▶ API ─▶ create-order λ ─▶ table
 client ─GET /order/{id}─▶ API ─▶ get-order λ ─▶ table
-bus {"source":["payment-service"]} ─▶ update-order λ ─▶ table, bus (OrderCompleted|Cancelled)
+bus {"source":["payment-service"]} ─▶ update-order λ ─▶ table
+table ─stream─▶ publish-order-events λ ─▶ bus (OrderCreated, OrderCompleted|Cancelled)  (OrderOutbox)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pulumi_aws as aws
 from components import naming, policies, settings
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import HANDLERS_DIR, LambdaFunction, LambdaFunctionArgs
+from components.order_outbox import STREAM_VIEW_TYPE, OrderOutbox, OrderOutboxArgs
 from components.rest_api import (
     GatewayResponseSpec,
     IntegrationSpec,
@@ -183,7 +185,7 @@ class OrderServiceArgs:
 
 
 class OrderService(pulumi.ComponentResource):
-    """Orders table, create/get/update functions and the ``/order`` REST API."""
+    """Orders table and its outbox, create/get/update functions and the ``/order`` REST API."""
 
     table_name: pulumi.Output[str]
     """Physical name of the orders table."""
@@ -197,6 +199,17 @@ class OrderService(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self.table = self._table(name, args)
         self._functions(name, args)
+        self.outbox = OrderOutbox(
+            f"{name}-outbox",
+            OrderOutboxArgs(
+                stack=args.stack,
+                table=self.table,
+                bus=args.bus,
+                layer_arn=args.layer_arn,
+                log_retention_days=args.log_retention_days,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.payments: Subscription = self._subscribe_to_payments(name, args.bus)
         self._build_api(name, args)
         self.table_name = self.table.name
@@ -204,7 +217,10 @@ class OrderService(pulumi.ComponentResource):
         self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn, "api_url": self.api_url})
 
     def _table(self, name: str, args: OrderServiceArgs) -> aws.dynamodb.Table:
-        """The orders table: on-demand, point-in-time recovery, encrypted, protected if asked."""
+        """The orders table: on-demand, point-in-time recovery, encrypted, protected if asked, with a stream.
+
+        The stream is the outbox: each change of an order, once, in order per order.
+        """
         return aws.dynamodb.Table(
             f"{name}-table",
             attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="N")],
@@ -213,6 +229,8 @@ class OrderService(pulumi.ComponentResource):
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             deletion_protection_enabled=args.protect_data,
+            stream_enabled=True,
+            stream_view_type=STREAM_VIEW_TYPE,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect_data),
         )
 
@@ -244,19 +262,19 @@ class OrderService(pulumi.ComponentResource):
         )
 
     def _functions(self, name: str, args: OrderServiceArgs) -> None:
-        """create-order, get-order and update-order, each with exactly the access it needs."""
-        table, bus = self.table, args.bus
+        """create-order, get-order and update-order, each with exactly the access it needs.
+
+        They write the table and nothing else: the outbox publishes what they write.
+        """
+        table = self.table
         table_env = {contract.ENV_ORDERS_TABLE: table.name}
-        bus_env = {contract.ENV_EVENT_BUS: bus.bus_name}
         self.create_order = self._function(
             name,
             args,
             "create-order",
-            "Validates and stores a new order, then publishes OrderCreated",
-            {**table_env, **bus_env},
-            lambda log_arn: pulumi.Output.all(table.arn, bus.bus_arn).apply(
-                lambda arns: policies.create_order_policy(arns[0], arns[1], log_arn)
-            ),
+            "Validates and stores a new order (its OrderCreated event comes from the table's stream)",
+            table_env,
+            lambda log_arn: table.arn.apply(lambda arn: policies.create_order_policy(arn, log_arn)),
         )
         self.get_order = self._function(
             name,
@@ -270,11 +288,9 @@ class OrderService(pulumi.ComponentResource):
             name,
             args,
             "update-order",
-            "Applies a payment outcome to its order, then publishes OrderCompleted or OrderCancelled",
-            {**table_env, **bus_env},
-            lambda log_arn: pulumi.Output.all(table.arn, bus.bus_arn).apply(
-                lambda arns: policies.update_order_policy(arns[0], arns[1], log_arn)
-            ),
+            "Applies a payment outcome to its order (the table's stream publishes the new status)",
+            table_env,
+            lambda log_arn: table.arn.apply(lambda arn: policies.update_order_policy(arn, log_arn)),
         )
 
     def _subscribe_to_payments(self, name: str, bus: EventBus) -> Subscription:

@@ -78,11 +78,29 @@ def function_logging_statements(log_group_arn: str) -> list[Document]:
     ]
 
 
-def create_order_policy(table_arn: str, bus_arn: str, log_group_arn: str) -> Document:
-    """create-order: conditional put and read-back of orders, publish OrderCreated."""
+#: What Lambda's event source mapping reads a DynamoDB stream with, under the function's role
+#: (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Execution role permissions").
+STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+#: ``dynamodb:ListStreams`` has no resource type in IAM: it accepts only ``Resource: "*"``.
+STREAM_LIST_ACTIONS = ["dynamodb:ListStreams"]
+
+
+def create_order_policy(table_arn: str, log_group_arn: str) -> Document:
+    """create-order: conditional put and read-back of orders (the table's stream publishes)."""
     return document(
         statement("StoreOrders", ["dynamodb:GetItem", "dynamodb:PutItem"], [table_arn]),
+        *function_logging_statements(log_group_arn),
+    )
+
+
+def publish_order_events_policy(stream_arn: str, bus_arn: str, queue_arn: str, log_group_arn: str) -> Document:
+    """publish-order-events: read the orders table's stream, put order events, park what fails."""
+    return document(
+        statement("ReadOrderStream", STREAM_READ_ACTIONS, [stream_arn]),
+        statement("ListStreams", STREAM_LIST_ACTIONS, ["*"]),
         statement("PublishOrderEvents", ["events:PutEvents"], [bus_arn]),
+        # The mapping's on-failure destination is written with the function's role.
+        statement("ReportFailedBatches", ["sqs:SendMessage"], [queue_arn]),
         *function_logging_statements(log_group_arn),
     )
 
@@ -95,11 +113,10 @@ def get_order_policy(table_arn: str, log_group_arn: str) -> Document:
     )
 
 
-def update_order_policy(table_arn: str, bus_arn: str, log_group_arn: str) -> Document:
-    """update-order: conditional status transition, publish the final event."""
+def update_order_policy(table_arn: str, log_group_arn: str) -> Document:
+    """update-order: conditional status transition (the table's stream publishes)."""
     return document(
         statement("TransitionOrders", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [table_arn]),
-        statement("PublishOrderEvents", ["events:PutEvents"], [bus_arn]),
         *function_logging_statements(log_group_arn),
     )
 

@@ -1,8 +1,9 @@
 """Watchlist: everything Operations must watch, registered by the components that create it.
 
 The stack's :class:`~components.event_bus.EventBus` holds one. Every rule built through
-:meth:`~components.event_bus.EventBus.subscribe` or :func:`~components.event_bus.subscribe_on`
-and every :class:`~components.lambda_function.LambdaFunction` adds itself, so a new service gets
+:meth:`~components.event_bus.EventBus.subscribe` or :func:`~components.event_bus.subscribe_on`,
+every :class:`~components.lambda_function.LambdaFunction` and every stream consumer
+(:class:`~components.order_outbox.OrderOutbox`) adds itself, so a new service gets
 its dead-letter, delivery and function alarms and its dashboard tiles without being listed a
 second time. Operations closes the list when it reads it: a registration after that raises,
 instead of leaving a consumer silently unwatched.
@@ -44,6 +45,16 @@ class WatchedFunction(Protocol):
     function_name: pulumi.Output[str]
 
 
+@dataclass(frozen=True)
+class StreamConsumer:
+    """A function reading a stream through an event source mapping, with its on-failure queue."""
+
+    name: str
+    mapping: aws.lambda_.EventSourceMapping
+    function: WatchedFunction
+    dead_letter_queue: aws.sqs.Queue
+
+
 class WatchlistClosedError(RuntimeError):
     """A subscription or function was created after Operations read the watchlist."""
 
@@ -54,6 +65,7 @@ class Watchlist:
 
     subscriptions: list[Subscription] = field(default_factory=list)
     functions: list[WatchedFunction] = field(default_factory=list)
+    stream_consumers: list[StreamConsumer] = field(default_factory=list)
     #: Who closed it (the Operations component's name), or ``None`` while open.
     closed_by: str | None = None
 
@@ -66,6 +78,11 @@ class Watchlist:
         """Watch a function's errors and throttles."""
         self._check_open(f"function {function.short_name!r}")
         self.functions.append(function)
+
+    def add_stream_consumer(self, consumer: StreamConsumer) -> None:
+        """Watch a stream mapping's on-failure queue (its function registers itself)."""
+        self._check_open(f"stream consumer {consumer.name!r}")
+        self.stream_consumers.append(consumer)
 
     def close(self, by: str) -> None:
         """Refuse further registrations: ``by`` has read the list and built its alarms from it."""

@@ -4,7 +4,10 @@
 and delivery has landed, and reads the units from what the sandbox did (nothing is hard-coded here):
 
 - API Gateway requests, as lines of the stage's access log, and Lambda invocations per function, as
-  Lambda's start records in each function's log group;
+  Lambda's start records in each function's log group (publish-order-events' too: one per batch
+  its stream mapping hands it after the filter);
+- the records the orders table's stream got and the batches the mapping read (free: Lambda's
+  ``GetRecords`` calls are not charged);
 - EventBridge entries accepted by ``PutEvents`` from any caller (handlers, the workflow's task), in
   billed 64 KB chunks sized as EventBridge sizes an entry, and the bytes the bus's archive stored;
 - Step Functions executions, and state transitions counted in each execution's history;
@@ -310,6 +313,8 @@ def mix(usages: Sequence[Usage]) -> Usage:
         email_deliveries=mean(lambda u: u.email_deliveries),
         waf_requests=mean(lambda u: u.waf_requests),
         log_bytes=dict(sorted(logs.items())),
+        stream_records=mean(lambda u: u.stream_records),
+        stream_read_requests=mean(lambda u: u.stream_read_requests),
     )
 
 
@@ -363,6 +368,8 @@ def meter(sandbox: Sandbox, batch: Sequence[tuple[int, float]], idle_timeout: fl
         sns_publish_chunks=counts.sns_publish_chunks * per_order,
         email_deliveries=counts.email_deliveries * per_order,
         log_bytes={group: log_bytes(lines) * per_order for group, lines in sorted(logs.items()) if lines},
+        stream_records=sandbox.mappings.records_read * per_order,
+        stream_read_requests=sandbox.mappings.batches_invoked * per_order,
         alarms=len(program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")),
         dashboards=len(program.of_type("aws:cloudwatch/dashboard:Dashboard")),
         kms_keys=len(program.of_type("aws:kms/key:Key")),

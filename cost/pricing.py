@@ -271,6 +271,24 @@ NOTES = (
 )
 
 
+#: "You are not charged for GetRecords API calls invoked by AWS Lambda as part of DynamoDB triggers"
+#: (https://aws.amazon.com/dynamodb/pricing/on-demand/, "DynamoDB Streams").
+STREAM_READS_FREE = (
+    "free: Lambda's event source mapping reads the stream, and GetRecords calls Lambda makes are not charged"
+)
+
+
+def stream_notes(usage: Usage) -> tuple[str, ...]:
+    """What the outbox's stream reads cost: nothing, said with the units measured."""
+    if not usage.stream_records:
+        return ()
+    return (
+        f"DynamoDB Streams: {usage.stream_records:g} stream records per order, handed to publish-order-events in "
+        f"{usage.stream_read_requests:g} batches (its Lambda requests above, after the mapping's filter): "
+        f"{STREAM_READS_FREE}.",
+    )
+
+
 def price(usage: Usage, prices: RegionPrices, assumptions: Assumptions, orders: int) -> Report:
     """The monthly bill of ``orders`` orders of ``usage``'s configuration at ``prices``.
 
@@ -314,7 +332,7 @@ def price(usage: Usage, prices: RegionPrices, assumptions: Assumptions, orders: 
         items=items,
         total=total,
         assumptions=_assumptions(usage, assumptions, orders),
-        notes=NOTES,
+        notes=(*NOTES, *stream_notes(usage)),
         prices_as_of=PRICES_AS_OF,
         # The pages of the services this bill has lines of.
         sources={service: url for service, url in SOURCES.items() if any(i.service == service for i in items)},

@@ -52,6 +52,10 @@ class Usage:
     email_deliveries: float
     #: CloudWatch Logs bytes ingested, per log group name.
     log_bytes: dict[str, float] = field(default_factory=dict)
+    #: Records the orders table's stream got, and the batches of them its event source mapping read
+    #: and handed to a function (one ``GetRecords`` each): free when Lambda reads them.
+    stream_records: float = 0.0
+    stream_read_requests: float = 0.0
     #: Fixed monthly items of the stack.
     alarms: int = 0
     dashboards: int = 0

@@ -63,6 +63,31 @@ def notification_pattern() -> dict[str, Any]:
     return {"source": [ORDER_SERVICE, PAYMENT_SERVICE]}
 
 
+# --- The orders table's stream: which changes are order events (the transactional outbox) -----
+#: The order's status attribute in the table (and so in the stream's images).
+ORDER_STATUS_ATTRIBUTE: Final = "status"
+
+
+def order_stream_filter_patterns() -> list[dict[str, Any]]:
+    """The stream records publish-order-events receives: a new order, or a move to a final status.
+
+    Event-filtering patterns on the stream record as Lambda receives it (DynamoDB-typed images:
+    ``{"S": "OrderCreated"}``). Nothing else (a rewrite that keeps the status, a deletion) is an
+    order event, so it is dropped before an invocation.
+    """
+    status = ORDER_STATUS_ATTRIBUTE
+    return [
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {status: {"S": [ORDER_CREATED]}}}},
+        {
+            "eventName": ["MODIFY"],
+            "dynamodb": {
+                "OldImage": {status: {"S": [ORDER_CREATED]}},
+                "NewImage": {status: {"S": sorted(FINAL_ORDER_STATUSES)}},
+            },
+        },
+    ]
+
+
 # --- AWS events the operations layer subscribes to (on the account's default bus) ----------
 # CloudWatch puts one of these on the default bus for every state change of every alarm:
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html

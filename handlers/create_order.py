@@ -1,10 +1,13 @@
 """create-order: POST /order behind an API Gateway REST proxy integration.
 
-Validates the body against the order schema, stores the order (once per id) and puts
-``OrderCreated`` on the bus. A retry of the same request is answered with the stored order and
-re-publishes ``OrderCreated`` while the order has not progressed, which heals a failed publish.
+Validates the body against the order schema and stores the order, once per id (a conditional
+write). That write is all it does: ``OrderCreated`` comes from the table's stream (the
+publish-order-events function), so an order stored is an order announced, whether or not this
+function lives long enough to answer. A retry of the same request (same id and amount) is
+answered 200 with the stored order and writes nothing, so nothing is published twice; another
+amount under the same id answers 409.
 
-Environment (required at import): the orders table, the event bus and the metrics namespace.
+Environment (required at import): the orders table and the metrics namespace.
 """
 
 from __future__ import annotations
@@ -19,19 +22,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import contract, order_events, order_store, orders, validation
+from handlers import contract, order_store, orders, validation
 from handlers.responses import error_response, json_response
 
 TABLE_NAME = os.environ[contract.ENV_ORDERS_TABLE]
-EVENT_BUS_NAME = os.environ[contract.ENV_EVENT_BUS]
 METRICS_NAMESPACE = os.environ[contract.ENV_POWERTOOLS_METRICS_NAMESPACE]
 
 logger = Logger()
-# Retries and redeliveries legitimately emit no business metric; Powertools would warn on each.
+# Retries legitimately emit no business metric; Powertools would warn on each.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 dynamodb = boto3.client("dynamodb")
-events = boto3.client("events")
 
 
 def create_order(body: str | None, is_base64_encoded: bool) -> dict[str, Any]:
@@ -44,41 +45,24 @@ def create_order(body: str | None, is_base64_encoded: bool) -> dict[str, Any]:
 
     order = orders.new_order(request, orders.utc_now())
     try:
-        created = order_store.put_new_order(dynamodb, TABLE_NAME, order)
-        if created:
-            stored, status_code, publish = order, 201, True
+        if order_store.put_new_order(dynamodb, TABLE_NAME, order):
             metrics.add_metric(
                 name=contract.ORDER_STATUS_METRIC[contract.ORDER_CREATED], unit=MetricUnit.Count, value=1
             )
-        else:
-            existing = order_store.get_order(dynamodb, TABLE_NAME, request.id)
-            if existing is None:
-                # Deleted between the two calls (only by hand): nothing to answer consistently.
-                return error_response(503, f"order {request.id} changed concurrently; retry the request")
-            outcome = orders.classify_existing(existing, request)
-            if outcome is orders.RetryOutcome.CONFLICT:
-                logger.info("Order id taken with another amount", extra={"order_id": request.id})
-                return error_response(409, f"order {request.id} already exists with another amount")
-            stored, status_code = existing, 200
-            publish = outcome is orders.RetryOutcome.RETRY_REPUBLISH
+            logger.info("Order stored", extra={"order_id": order.id, "status_code": 201})
+            return json_response(201, orders.order_to_json(order))
+        existing = order_store.get_order(dynamodb, TABLE_NAME, request.id)
     except order_store.StoreError:
         logger.exception("Could not store order", extra={"order_id": request.id})
-        return error_response(503, f"order {request.id} could not be stored (nothing was published); retry the request")
-
-    if publish:
-        try:
-            order_events.publish_order_event(
-                events, EVENT_BUS_NAME, contract.ORDER_CREATED, orders.order_created_detail(stored)
-            )
-        except order_events.PublishError:
-            logger.exception("Could not publish OrderCreated", extra={"order_id": stored.id})
-            return error_response(
-                502,
-                f"order {stored.id} is stored but its {contract.ORDER_CREATED} event could not be "
-                "published; retry the same request to publish it",
-            )
-    logger.info("Order accepted", extra={"order_id": stored.id, "status_code": status_code})
-    return json_response(status_code, orders.order_to_json(stored))
+        return error_response(503, f"order {request.id} could not be stored; retry the request")
+    if existing is None:
+        # Deleted between the two calls (only by hand): nothing to answer consistently.
+        return error_response(503, f"order {request.id} changed concurrently; retry the request")
+    if orders.classify_existing(existing, request) is orders.RetryOutcome.CONFLICT:
+        logger.info("Order id taken with another amount", extra={"order_id": request.id})
+        return error_response(409, f"order {request.id} already exists with another amount")
+    logger.info("Order already stored", extra={"order_id": existing.id, "status_code": 200})
+    return json_response(200, orders.order_to_json(existing))
 
 
 @metrics.log_metrics

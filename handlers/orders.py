@@ -65,7 +65,7 @@ def order_to_item(order: Order) -> dict[str, dict[str, str]]:
     return {
         "id": {"N": str(order.id)},
         "amount": {"N": decimal_text(order.amount)},
-        "status": {"S": order.status},
+        contract.ORDER_STATUS_ATTRIBUTE: {"S": order.status},
         "createdAt": {"S": order.created_at},
         "updatedAt": {"S": order.updated_at},
     }
@@ -76,7 +76,7 @@ def order_from_item(item: dict[str, Any]) -> Order:
     return Order(
         id=int(item["id"]["N"]),
         amount=Decimal(item["amount"]["N"]),
-        status=item["status"]["S"],
+        status=item[contract.ORDER_STATUS_ATTRIBUTE]["S"],
         created_at=item["createdAt"]["S"],
         updated_at=item["updatedAt"]["S"],
     )
@@ -123,10 +123,9 @@ def order_outcome_detail(order_id: int) -> dict[str, Any]:
 class RetryOutcome(enum.Enum):
     """What a POST /order for an id that already exists means."""
 
-    #: Same id, same amount, still OrderCreated: a client retry, possibly after a failed publish.
-    RETRY_REPUBLISH = "retry-republish"
-    #: Same id, same amount, already progressed: a late retry; the OrderCreated event went out.
-    RETRY_DONE = "retry-done"
+    #: Same id, same amount: a client retry. Nothing is written again, so nothing is published
+    #: again: the order's events come from the table's stream, once per change.
+    RETRY = "retry"
     #: Same id, another amount: a different order under a taken id.
     CONFLICT = "conflict"
 
@@ -136,9 +135,7 @@ def classify_existing(stored: Order, request: OrderRequest) -> RetryOutcome:
     # Decimal equality, so 100 and 100.00 are the same amount.
     if stored.amount != request.amount:
         return RetryOutcome.CONFLICT
-    if stored.status == contract.ORDER_CREATED:
-        return RetryOutcome.RETRY_REPUBLISH
-    return RetryOutcome.RETRY_DONE
+    return RetryOutcome.RETRY
 
 
 class TransitionOutcome(enum.Enum):

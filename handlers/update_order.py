@@ -1,18 +1,20 @@
 """update-order: applies payment outcomes to orders (EventBridge target, invoked asynchronously).
 
 ``PaymentSucceeded`` moves an order to ``OrderCompleted`` and ``PaymentFailed`` to
-``OrderCancelled``, only from ``OrderCreated``, then publishes the new status as an event.
-Delivery is at-least-once and unordered, so:
+``OrderCancelled``, only from ``OrderCreated`` (a conditional update). That write is all it does:
+the ``OrderCompleted`` / ``OrderCancelled`` event comes from the table's stream (the
+publish-order-events function), so a crash right after the write loses nothing. Delivery is
+at-least-once and unordered, so:
 
-- a redelivered event (the order already has the target status) writes nothing and publishes the
-  final event again, so a publish that failed on the first attempt is healed by Lambda's retry;
+- a redelivered event (the order already has the target status) writes nothing, so nothing is
+  published again;
 - a late or conflicting event (the order has the other final status) is logged and dropped;
 - an unknown detail-type, a malformed detail or an unknown order is logged and dropped, since
   retrying cannot make it valid.
 
-Store and publish failures raise, so Lambda's async retries and on-failure destination apply.
+Store failures raise, so Lambda's async retries and on-failure destination apply.
 
-Environment (required at import): the orders table, the event bus and the metrics namespace.
+Environment (required at import): the orders table and the metrics namespace.
 """
 
 from __future__ import annotations
@@ -27,18 +29,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import contract, order_events, order_store, orders
+from handlers import contract, order_store, orders
 
 TABLE_NAME = os.environ[contract.ENV_ORDERS_TABLE]
-EVENT_BUS_NAME = os.environ[contract.ENV_EVENT_BUS]
 METRICS_NAMESPACE = os.environ[contract.ENV_POWERTOOLS_METRICS_NAMESPACE]
 
 logger = Logger()
-# Retries and redeliveries legitimately emit no business metric; Powertools would warn on each.
+# Redeliveries legitimately emit no business metric; Powertools would warn on each.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 dynamodb = boto3.client("dynamodb")
-events = boto3.client("events")
 
 
 def apply_payment(transition: orders.PaymentTransition) -> str:
@@ -47,24 +47,19 @@ def apply_payment(transition: orders.PaymentTransition) -> str:
     updated = order_store.transition_from_created(dynamodb, TABLE_NAME, order_id, target, orders.utc_now())
     if updated is not None:
         metrics.add_metric(name=contract.ORDER_STATUS_METRIC[target], unit=MetricUnit.Count, value=1)
-        result = "applied"
+        return "applied"
+    stored = order_store.get_order(dynamodb, TABLE_NAME, order_id)
+    outcome = orders.classify_rejected_transition(stored, target)
+    if outcome is orders.TransitionOutcome.UNKNOWN_ORDER:
+        logger.warning("Payment for an unknown order dropped", extra={"order_id": order_id})
+    elif outcome is orders.TransitionOutcome.CONFLICT:
+        logger.warning(
+            "Late or conflicting payment event dropped; a final status is never overwritten",
+            extra={"order_id": order_id, "target": target, "stored": stored and stored.status},
+        )
     else:
-        stored = order_store.get_order(dynamodb, TABLE_NAME, order_id)
-        outcome = orders.classify_rejected_transition(stored, target)
-        if outcome is orders.TransitionOutcome.UNKNOWN_ORDER:
-            logger.warning("Payment for an unknown order dropped", extra={"order_id": order_id})
-            return outcome.value
-        if outcome is orders.TransitionOutcome.CONFLICT:
-            logger.warning(
-                "Late or conflicting payment event dropped; a final status is never overwritten",
-                extra={"order_id": order_id, "target": target, "stored": stored and stored.status},
-            )
-            return outcome.value
-        # Redelivery: the status is already right; publish again in case the first publish failed.
-        logger.info("Redelivered payment event; re-publishing", extra={"order_id": order_id})
-        result = outcome.value
-    order_events.publish_order_event(events, EVENT_BUS_NAME, target, orders.order_outcome_detail(order_id))
-    return result
+        logger.info("Redelivered payment event: the order has its status already", extra={"order_id": order_id})
+    return outcome.value
 
 
 @metrics.log_metrics

@@ -5,7 +5,7 @@ producers, rules and targets from the program as evaluated under the mocks
 (:mod:`sandbox.program.evaluation`).
 A representative event of each contract (:func:`representative_event`) is matched against every
 rule on the stack's bus with EventBridge semantics by the project's matcher
-(``sandbox.aws.event_patterns``, the one the sandbox routes with); rules on other buses never see
+(``sandbox.delivery.event_patterns``, the one the sandbox routes with); rules on other buses never see
 these events.
 
 A producer of a source is a function or state machine whose role may ``events:PutEvents`` on the
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from event_schemas import PROJECT_DIR, EventSchema, load
-from sandbox.aws.event_patterns import compile_pattern
+from sandbox.delivery.event_patterns import compile_pattern
 from sandbox.program.evaluation import DeclaredResource, Program, evaluate
 
 README_PATH = PROJECT_DIR / "README.md"

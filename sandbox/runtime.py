@@ -29,6 +29,8 @@ from sandbox.aws.emulation import Emulation
 from sandbox.aws.endpoint import EndpointServer
 from sandbox.delivery.contracts import VIOLATIONS_FILE, ContractLog
 from sandbox.delivery.rules import Dispatcher
+from sandbox.delivery.stream import TableStreams
+from sandbox.delivery.stream_mapping import StreamMappings
 from sandbox.functions import environment as function_environment
 from sandbox.functions import logs as function_logs
 from sandbox.functions.runtime import FunctionRuntime, logger_name
@@ -155,6 +157,11 @@ class Sandbox:
         )
         self.contracts.clear()
         self.dispatcher.install()
+        # Every change of a streamed table becomes a stream record; the program's mappings read them.
+        self.mappings = StreamMappings(self.program, self.functions, delay_scale=self.delay_scale, on_trace=self._trace)
+        self.streams = TableStreams()
+        self.streams.listeners.append(self.mappings.on_record)
+        self.streams.install()
         self._emulation = Emulation(self.functions, self.dispatcher, self._trace)
         self._emulation.install()
         self._install_outbox()
@@ -237,6 +244,7 @@ class Sandbox:
         self.functions.faults.clear()
         self.dispatcher.target_faults.clear()
         self.dispatcher.put_events_fault = None
+        self.mappings.forget()
         for backends in _STATEFUL_BACKENDS:
             for regional in backends.values():
                 for backend in regional.values():
@@ -264,6 +272,9 @@ class Sandbox:
                 # due later is dropped, as the process ends).
                 self.dispatcher.wait_idle(self.drain_seconds)
                 self.dispatcher.uninstall()
+            if getattr(self, "streams", None) is not None:
+                self.streams.uninstall()
+                self.mappings.shutdown()
             if self._emulation is not None:
                 self._emulation.uninstall()
                 self._emulation = None
@@ -359,11 +370,11 @@ class Sandbox:
         return running
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no delivery is pending and no execution runs (three looks in a row)."""
+        """Wait until no delivery or stream batch is pending and no execution runs (three looks in a row)."""
         deadline = time.monotonic() + timeout
         quiet = 0
         while time.monotonic() < deadline:
-            if self.dispatcher.pending == 0 and self.running_executions() == 0:
+            if self.dispatcher.pending == 0 and self.mappings.pending == 0 and self.running_executions() == 0:
                 quiet += 1
                 if quiet >= 3:
                     return True

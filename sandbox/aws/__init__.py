@@ -7,7 +7,7 @@
   from AWS: Lambda ``Invoke`` runs the program's functions in-process, Step Functions
   ``StartExecution`` names unnamed executions, EventBridge ``PutRule``/``TestEventPattern`` check
   patterns and ``StartReplay`` replays the archive's time window;
-- :mod:`~sandbox.aws.event_patterns`: EventBridge's checks on event patterns and test events
+- :mod:`~sandbox.delivery.event_patterns`: EventBridge's checks on event patterns and test events
   (``InvalidEventPatternException`` with EventBridge's messages), as pure functions;
 - :mod:`~sandbox.aws.choice_paths`: a Choice rule whose ``Variable`` path is absent fails the
   execution with ``States.Runtime``, as Step Functions does;

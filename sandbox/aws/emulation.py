@@ -8,8 +8,10 @@ Each patch below is one AWS behaviour (checked against the AWS documentation nam
   payload, ``Event`` answers 202 and invokes through the :class:`Dispatcher` with the function's
   async retries and on-failure destination, ``DryRun`` answers 204, ``LogType=Tail`` adds the log
   tail. Any other path to a container (functions the program does not declare, ``InvokeAsync``,
-  SNS or event-source triggers) is :class:`NotEmulated`, and so is changing the code,
-  configuration or existence of a declared function, which the sandbox would not honour.
+  SNS triggers, event source mappings the program does not declare) is :class:`NotEmulated`, and
+  so is changing the code, configuration or existence of a declared function, which the sandbox
+  would not honour. The program's own mappings are stored by moto and run by
+  :mod:`sandbox.delivery.stream_mapping`.
 - **Step Functions ListExecutions** of an EXPRESS state machine is refused with
   ``StateMachineTypeNotSupported``, as AWS refuses it (an EXPRESS workflow keeps no execution
   history: its log group is its record), and every execution writes the history events of its
@@ -17,7 +19,7 @@ Each patch below is one AWS behaviour (checked against the AWS documentation nam
 - **Step Functions StartExecution** without a name names the execution with a UUID, as AWS does
   (moto's server names every such execution ``None``, so the second one fails); a Choice rule
   whose path is absent fails the execution with ``States.Runtime`` (:mod:`sandbox.aws.choice_paths`).
-- **EventBridge**: one matcher, the project's own (:mod:`sandbox.aws.event_patterns`, derived from the
+- **EventBridge**: one matcher, the project's own (:mod:`sandbox.delivery.event_patterns`, derived from the
   EventBridge user guide and aws/event-ruler), replaces moto's: it routes every event to the
   rules of its bus (``EventPattern.matches_event``), answers ``TestEventPattern`` and checks the
   pattern of ``PutRule``; a rule without a pattern (a schedule) receives no events.
@@ -48,7 +50,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from sandbox.aws import choice_paths, workflow_logs
 from sandbox.aws.endpoint import NotEmulated
-from sandbox.aws.event_patterns import PatternError, compile_pattern, parse_pattern, parse_test_event
+from sandbox.delivery.event_patterns import PatternError, compile_pattern, parse_pattern, parse_test_event
 from sandbox.delivery.rules import Dispatcher
 from sandbox.functions import invocation
 from sandbox.functions.runtime import DeclaredFunction, FunctionRuntime
@@ -133,7 +135,11 @@ class Emulation:
         """Apply every correction (undone by :meth:`uninstall`)."""
         self._patch(LambdaBackend, "invoke", self._lambda_invoke())
         self._patch(LambdaFunction, "invoke", self._no_container())
-        self._patch(LambdaBackend, "create_event_source_mapping", self._no_event_source_mappings())
+        self._patch(
+            LambdaBackend,
+            "create_event_source_mapping",
+            self._declared_event_source_mappings(LambdaBackend.create_event_source_mapping),
+        )
         for name in _FUNCTION_CHANGES:
             self._patch(LambdaBackend, name, self._declared_functions_fixed(getattr(LambdaBackend, name)))
         self._patch(StepFunctionsParserBackend, "start_execution", self._named_executions())
@@ -220,12 +226,17 @@ class Emulation:
 
         return invoke
 
-    @staticmethod
-    def _no_event_source_mappings() -> Callable[..., Any]:
+    def _declared_event_source_mappings(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        emulation = self
+
         def create_event_source_mapping(backend: LambdaBackend, spec: dict[str, Any]) -> Any:
+            # The program's own mappings are created at deploy (moto stores them, the sandbox's
+            # sandbox.delivery.stream_mapping runs them); any other needs Lambda's pollers and a container.
+            if not emulation.functions_fixed:
+                return original(backend, spec)
             raise NotEmulated(
-                "event source mappings need Lambda's pollers and a container runtime, which the sandbox does "
-                "not run; the program wires its functions through EventBridge rules and the API"
+                "event source mappings other than the program's own need Lambda's pollers and a container "
+                "runtime, which the sandbox does not run; declare the mapping in the program and restart"
             )
 
         return create_event_source_mapping

@@ -1,6 +1,6 @@
 """Deliver rule targets the way EventBridge and Lambda do: asynchronously, at least once.
 
-Events are matched to rules by the project's matcher (:mod:`sandbox.aws.event_patterns`, installed in
+Events are matched to rules by the project's matcher (:mod:`sandbox.delivery.event_patterns`, installed in
 place of moto's by :mod:`sandbox.aws.emulation`); moto writes log-group, SQS and archive targets
 itself; for Lambda and Step Functions targets (which moto cannot invoke) the rule hands the event
 to :class:`Dispatcher`. Delivery honours each target's retry policy and dead-letter queue as the

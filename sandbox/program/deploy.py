@@ -23,10 +23,14 @@ from typing import Any
 import boto3
 import pulumi
 from botocore.client import BaseClient
+from moto.dynamodb.models import dynamodb_backends
 
 from sandbox.program.evaluation import DeclaredResource, Program
 
 log = logging.getLogger("sandbox.deploy")
+#: What a DynamoDB stream's ARN contains (``table/<name>/stream/<label>``).
+#: What a stream's ARN has between its table's ARN and its label (``.../stream/<label>``).
+STREAM_ARN_SEPARATOR = "/stream/"
 
 
 def client(service: str, endpoint_url: str, region: str) -> BaseClient:
@@ -120,6 +124,10 @@ TABLE_PROPERTIES = frozenset(
         "serverSideEncryption",
         "deletionProtectionEnabled",
         "pointInTimeRecovery",
+        "streamEnabled",
+        "streamViewType",
+        "streamArn",
+        "streamLabel",
     }
 )
 #: Table properties that change nothing the endpoint shows or does.
@@ -176,11 +184,26 @@ def table_request(table: dict[str, Any]) -> dict[str, Any]:
     }
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes
+    if table.get("streamEnabled"):
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table["streamViewType"]}
     return request
+
+
+def adopt_stream_label(account_id: str, region: str, table_name: str, stream_arn: str) -> None:
+    """Give a moto table's stream the label the program's provider state names (``streamArn``).
+
+    DynamoDB labels a stream with the time it was enabled, and the provider reads that back; the
+    sandbox creates the stream under the label the program was evaluated with, so the mapping's
+    ``EventSourceArn`` and the publisher's policy name the stream the endpoint serves.
+    """
+    table = dynamodb_backends[account_id][region].get_table(table_name)
+    table.latest_stream_label = stream_arn.rsplit(STREAM_ARN_SEPARATOR, 1)[1]
 
 
 def _table(d: Deployment, table: DeclaredResource) -> None:
     d.aws("dynamodb").create_table(**table_request(table.state))
+    if table.get("streamArn"):
+        adopt_stream_label(d.program.account_id, d.program.region, table["name"], table["streamArn"])
     if (table.get("pointInTimeRecovery") or {}).get("enabled"):
         d.aws("dynamodb").update_continuous_backups(
             TableName=table["name"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -276,6 +299,29 @@ def _event_invoke_config(d: Deployment, config: DeclaredResource) -> None:
     )
 
 
+def _event_source_mapping(d: Deployment, mapping: DeclaredResource) -> None:
+    """Stored by moto as declared; :mod:`sandbox.delivery.stream_mapping` runs it (DynamoDB streams only)."""
+    if STREAM_ARN_SEPARATOR not in mapping["eventSourceArn"]:
+        raise NotEmulatedError(f"event source mapping {mapping.name}: the sandbox runs DynamoDB stream sources only")
+    request: dict[str, Any] = {
+        "EventSourceArn": mapping["eventSourceArn"],
+        "FunctionName": mapping["functionName"],
+        "StartingPosition": mapping["startingPosition"],
+        "BatchSize": int(mapping.get("batchSize", 100)),
+        "BisectBatchOnFunctionError": bool(mapping.get("bisectBatchOnFunctionError")),
+        "MaximumRetryAttempts": int(mapping.get("maximumRetryAttempts", -1)),
+        "MaximumRecordAgeInSeconds": int(mapping.get("maximumRecordAgeInSeconds", -1)),
+        "FunctionResponseTypes": list(mapping.get("functionResponseTypes") or []),
+        "FilterCriteria": {
+            "Filters": [{"Pattern": f["pattern"]} for f in (mapping.get("filterCriteria") or {}).get("filters", [])]
+        },
+    }
+    on_failure = ((mapping.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
+    if on_failure:
+        request["DestinationConfig"] = {"OnFailure": {"Destination": on_failure}}
+    d.aws("lambda").create_event_source_mapping(**request)
+
+
 # --- EventBridge ------------------------------------------------------------------------------
 def _bus(d: Deployment, bus: DeclaredResource) -> None:
     d.aws("events").create_event_bus(Name=bus["name"])
@@ -343,6 +389,7 @@ CREATORS: dict[str, Creator] = {
     "aws:lambda/function:Function": _function,
     "aws:lambda/permission:Permission": _permission,
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": _event_invoke_config,
+    "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping,
     "aws:cloudwatch/eventBus:EventBus": _bus,
     "aws:cloudwatch/eventArchive:EventArchive": _archive,
     "aws:cloudwatch/eventRule:EventRule": _rule,

@@ -157,8 +157,25 @@ def _function(r: NewResource) -> Created:
     }
 
 
+#: The label of a table's stream: AWS names each stream after the time it was enabled.
+STREAM_LABEL = "2026-01-01T00:00:00.000"
+
+
 def _table(r: NewResource) -> Created:
-    return r.name, {"name": r.name, "arn": f"arn:{r.partition}:dynamodb:{r.region}:{r.account}:table/{r.name}"}
+    arn = f"arn:{r.partition}:dynamodb:{r.region}:{r.account}:table/{r.name}"
+    state: dict[str, Any] = {"name": r.name, "arn": arn}
+    if r.inputs.get("streamEnabled"):
+        # A table with a stream reports its latest stream (``streamArn``, ``streamLabel``).
+        state.update(streamArn=f"{arn}/stream/{STREAM_LABEL}", streamLabel=STREAM_LABEL)
+    return r.name, state
+
+
+def _event_source_mapping(r: NewResource) -> Created:
+    digits = r.hash(length=32)
+    mapping_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    function = str(r.inputs.get("functionName", ""))
+    arn = f"arn:{r.partition}:lambda:{r.region}:{r.account}:event-source-mapping:{mapping_id}"
+    return mapping_id, {"uuid": mapping_id, "arn": arn, "functionArn": function, "state": "Enabled"}
 
 
 def _state_machine(r: NewResource) -> Created:
@@ -232,6 +249,7 @@ RESOURCE_STATES: dict[str, Callable[[NewResource], Created]] = {
     "aws:iam/rolePolicy:RolePolicy": _role_policy,
     "aws:lambda/function:Function": _function,
     "aws:dynamodb/table:Table": _table,
+    "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping,
     "aws:sfn/stateMachine:StateMachine": _state_machine,
     "aws:apigateway/restApi:RestApi": _rest_api,
     "aws:apigateway/resource:Resource": _api_resource,

@@ -1,7 +1,7 @@
 """Who receives what: every emitted event against every rule pattern the program declares.
 
 The patterns are read from the evaluated program (not from ``handlers.contract``), and matched
-with EventBridge semantics by the project's matcher (``sandbox.aws.event_patterns``, the one the
+with EventBridge semantics by the project's matcher (``sandbox.delivery.event_patterns``, the one the
 sandbox routes with, derived from the EventBridge docs and aws/event-ruler). Each
 rule is identified by what its target is, so a rule wired to the wrong target, a pattern typo
 or an event nobody subscribes to shows up as one failing cell of the table.
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from handlers import contract
-from sandbox.aws.event_patterns import PatternError, compile_pattern
+from sandbox.delivery.event_patterns import PatternError, compile_pattern
 from sandbox.program.evaluation import Program
 
 RULE = "aws:cloudwatch/eventRule:EventRule"

@@ -24,8 +24,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 
-from handlers import contract
+from handlers import contract, order_stream
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVENTS_DIR = REPO_ROOT / "tests" / "events"
@@ -114,6 +116,7 @@ class FakeAws:
     notifications_queue_url: str
     topic_arn: str
     env: dict[str, str] = field(default_factory=dict)
+    _stream_records_seen: int = 0
 
     def items(self) -> list[dict[str, Any]]:
         """Every item in the orders table."""
@@ -147,6 +150,21 @@ class FakeAws:
             self.dynamodb.delete_item(TableName=TABLE_NAME, Key={"id": item["id"]})
         self.published_events()
         self.notifications()
+        self.stream_records()
+
+    def stream_records(self) -> list[dict[str, Any]]:
+        """The records the table's stream got since the last call (every write that changed an item)."""
+        # moto's DynamoDB Streams API is not routed under mock_aws (it answers 404), so the records
+        # are read from its table model: the same records its GetRecords would return.
+        table = dynamodb_backends[ACCOUNT_ID][REGION].get_table(TABLE_NAME)
+        records = [record.to_json() for record in table.stream_shard.items]
+        fresh, self._stream_records_seen = records[self._stream_records_seen :], len(records)
+        return fresh
+
+    def outbox_events(self) -> list[tuple[str, dict[str, Any]]]:
+        """The events the outbox publishes for the stream's new records: ``(detail-type, detail)``."""
+        events = [order_stream.order_event(record) for record in self.stream_records()]
+        return [(event.detail_type, event.detail) for event in events if event is not None]
 
     def published_events(self) -> list[dict[str, Any]]:
         """Drain and return the events order-service actually put on the bus."""
@@ -164,6 +182,8 @@ def _create_world() -> FakeAws:
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
         BillingMode="PAY_PER_REQUEST",
+        # As the program declares it: the stream is the outbox the order events come from.
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     sqs = boto3.client("sqs", region_name=REGION)
     events_queue_url = sqs.create_queue(QueueName="published-order-events")["QueueUrl"]

@@ -1,4 +1,4 @@
-"""create-order against moto: responses, the stored item, and what actually reached the bus."""
+"""create-order against moto: responses, the stored item, and the one change its write leaves on the stream."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def create_order(load_handler: Loader) -> ModuleType:
     return load_handler("create_order")
 
 
-def test_curl_form_post_creates_order_and_publishes_order_created(
+def test_curl_form_post_creates_order_whose_write_is_its_order_created(
     create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN the original's curl request: JSON body sent as application/x-www-form-urlencoded
@@ -57,11 +57,10 @@ def test_curl_form_post_creates_order_and_publishes_order_created(
         "createdAt": {"S": body["createdAt"]},
         "updatedAt": {"S": body["updatedAt"]},
     }
-    # AND exactly one OrderCreated event reached the bus, from order-service
-    published = aws.published_events()
-    assert [(e["source"], e["detail-type"], e["detail"]) for e in published] == [
-        (contract.ORDER_SERVICE, contract.ORDER_CREATED, {"id": 101, "amount": 100})
-    ]
+    # AND create-order put nothing on the bus itself: its one write is one stream record, which
+    # the outbox publishes as exactly one OrderCreated
+    assert aws.published_events() == []
+    assert aws.outbox_events() == [(contract.ORDER_CREATED, {"id": 101, "amount": 100})]
     # AND the created-orders metric was emitted once
     assert emitted_metrics(capsys.readouterr().out) == [contract.METRIC_ORDERS_CREATED]
 
@@ -70,11 +69,11 @@ def test_decimal_amount_is_kept_exact(create_order: ModuleType, aws: FakeAws, la
     # GIVEN an amount with cents
     # WHEN it is posted
     response = create_order.handler(post_event('{"id": 7, "amount": 100.50}'), lambda_context)
-    # THEN it is answered, stored and published as 100.5 exactly
+    # THEN it is answered, stored and published (by the outbox) as 100.5 exactly
     assert response["statusCode"] == 201
     assert response_json(response)["amount"] == 100.5
     assert aws.get_item(7)["amount"] == {"N": "100.5"}
-    assert aws.published_events()[0]["detail"] == {"id": 7, "amount": 100.5}
+    assert aws.outbox_events() == [(contract.ORDER_CREATED, {"id": 7, "amount": 100.5})]
 
 
 def test_base64_encoded_body_is_decoded(create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext) -> None:
@@ -86,7 +85,7 @@ def test_base64_encoded_body_is_decoded(create_order: ModuleType, aws: FakeAws, 
     # THEN the decoded JSON was used
     assert response["statusCode"] == 201
     assert response_json(response)["amount"] == 12.34
-    assert len(aws.published_events()) == 1
+    assert len(aws.outbox_events()) == 1
 
 
 def _b64(raw: bytes) -> str:
@@ -162,10 +161,10 @@ def test_bad_input_is_rejected_without_side_effects(
 def test_same_id_and_amount_again_is_a_retry(
     create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN order 101 was created (and its event published)
+    # GIVEN order 101 was created (its write is on the stream)
     first = create_order.handler(post_event('{"id": 101, "amount": 100}'), lambda_context)
     assert first["statusCode"] == 201
-    assert len(aws.published_events()) == 1
+    assert len(aws.outbox_events()) == 1
     capsys.readouterr()
 
     # WHEN the client retries with the same amount, spelled differently
@@ -175,15 +174,17 @@ def test_same_id_and_amount_again_is_a_retry(
     assert second["statusCode"] == 200
     assert response_json(second) == response_json(first)
     assert len(aws.items()) == 1
-    # AND OrderCreated is published again (the order never progressed), no second created metric
-    assert [e["detail"] for e in aws.published_events()] == [{"id": 101, "amount": 100}]
+    # AND nothing was written again, so the stream has no second record: no second OrderCreated,
+    # and no second created metric
+    assert aws.stream_records() == []
+    assert aws.published_events() == []
     assert emitted_metrics(capsys.readouterr().out) == []
 
 
-def test_retry_after_order_progressed_does_not_republish(
+def test_retry_after_order_progressed_writes_nothing(
     create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext
 ) -> None:
-    # GIVEN order 101 is already completed
+    # GIVEN order 101 is already completed (and its changes already on the stream)
     aws.put_item(
         {
             "id": {"N": "101"},
@@ -193,12 +194,14 @@ def test_retry_after_order_progressed_does_not_republish(
             "updatedAt": {"S": "2024-11-26T10:00:01.000Z"},
         }
     )
+    aws.stream_records()
     # WHEN the client retries the original request
     response = create_order.handler(post_event('{"id": 101, "amount": 100}'), lambda_context)
-    # THEN 200 with the completed order, and no OrderCreated goes out for it again
+    # THEN 200 with the completed order: the final status is kept, nothing is written, so no
+    # OrderCreated goes out for it again
     assert response["statusCode"] == 200
     assert response_json(response)["status"] == contract.ORDER_COMPLETED
-    assert aws.published_events() == []
+    assert aws.stream_records() == []
 
 
 def test_same_id_with_other_amount_is_a_conflict(
@@ -206,7 +209,7 @@ def test_same_id_with_other_amount_is_a_conflict(
 ) -> None:
     # GIVEN order 101 exists with amount 100
     assert create_order.handler(post_event('{"id": 101, "amount": 100}'), lambda_context)["statusCode"] == 201
-    aws.published_events()
+    aws.stream_records()
     stored = aws.get_item(101)
 
     # WHEN another amount is posted under the same id
@@ -216,67 +219,20 @@ def test_same_id_with_other_amount_is_a_conflict(
     assert response["statusCode"] == 409
     assert "already exists" in response_json(response)["error"]
     assert aws.get_item(101) == stored
-    assert aws.published_events() == []
+    assert aws.stream_records() == []
 
 
-def _failing_put_events(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = []
-
-    def put_events(**kwargs: Any) -> dict[str, Any]:
-        calls.append(kwargs)
-        return {
-            "FailedEntryCount": 1,
-            "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "try again"}],
-        }
-
-    monkeypatch.setattr(module.events, "put_events", put_events)
-    return calls
-
-
-def test_failed_publish_answers_5xx_and_the_retry_heals_it(
-    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+def test_create_order_answers_201_on_its_write_alone_and_holds_no_bus_client(
+    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext
 ) -> None:
-    # GIVEN EventBridge rejects the entry (FailedEntryCount=1 on an HTTP 200)
-    calls = _failing_put_events(create_order, monkeypatch)
-
-    # WHEN the order is posted
-    response = create_order.handler(post_event('{"id": 101, "amount": 100}'), lambda_context)
-
-    # THEN a JSON 502 that says the order is stored and a retry will publish it
-    assert response["statusCode"] == 502
-    error = response_json(response)["error"]
-    assert "stored" in error and "retry the same request" in error
-    assert len(calls) == 1
-    assert aws.get_item(101)["status"] == {"S": contract.ORDER_CREATED}
-    assert aws.published_events() == []
-
-    # WHEN EventBridge recovers and the client retries the same request
-    monkeypatch.undo()
-    healed = create_order.handler(post_event('{"id": 101, "amount": 100}'), lambda_context)
-
-    # THEN 200 with the stored order, and OrderCreated finally reached the bus
-    assert healed["statusCode"] == 200
-    assert response_json(healed)["id"] == 101
-    assert [(e["detail-type"], e["detail"]) for e in aws.published_events()] == [
-        (contract.ORDER_CREATED, {"id": 101, "amount": 100})
-    ]
-
-
-def test_eventbridge_client_error_is_a_json_5xx(
-    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # GIVEN PutEvents raises (throttled)
-    def put_events(**kwargs: Any) -> dict[str, Any]:
-        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutEvents")
-
-    monkeypatch.setattr(create_order.events, "put_events", put_events)
-    # WHEN the order is posted
+    # GIVEN create-order as deployed: the orders table is its only dependency
+    # WHEN an order is posted
     response = create_order.handler(post_event('{"id": 5, "amount": 1}'), lambda_context)
-    # THEN a JSON 5xx, no traceback, and the order is stored for the retry
-    assert 500 <= response["statusCode"] < 600
-    assert "Traceback" not in response["body"]
-    assert "retry" in response_json(response)["error"]
-    assert aws.get_item(5) is not None
+    # THEN it answers 201 once the write succeeded: publishing is not its job, so no publish can
+    # fail after the write, and it has no EventBridge client or bus to publish with
+    assert response["statusCode"] == 201
+    assert not hasattr(create_order, "events") and not hasattr(create_order, "EVENT_BUS_NAME")
+    assert aws.outbox_events() == [(contract.ORDER_CREATED, {"id": 5, "amount": 1})]
 
 
 def test_dynamodb_failure_is_a_json_503_and_nothing_is_published(
@@ -289,10 +245,10 @@ def test_dynamodb_failure_is_a_json_503_and_nothing_is_published(
     monkeypatch.setattr(create_order.dynamodb, "put_item", put_item)
     # WHEN the order is posted
     response = create_order.handler(post_event('{"id": 5, "amount": 1}'), lambda_context)
-    # THEN a JSON 503 saying nothing was published, and indeed nothing was
+    # THEN a JSON 503 asking for a retry, and nothing was written (so nothing will be published)
     assert response["statusCode"] == 503
-    assert "nothing was published" in response_json(response)["error"]
-    assert aws.published_events() == []
+    assert "retry" in response_json(response)["error"]
+    assert aws.stream_records() == []
 
 
 def test_unexpected_error_never_reaches_the_client_as_a_traceback(

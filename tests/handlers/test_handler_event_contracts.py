@@ -1,7 +1,9 @@
 """The handlers against the event contracts (``event_schemas``), as producers and as consumers.
 
-Producers: every event create-order and update-order really put on the bus (captured through
-moto's EventBridge) validates against its schema, so a test fails the moment a producer drifts.
+Producers: every event the outbox (publish-order-events) really puts on the bus for what
+create-order and update-order write (the table's stream records, captured through moto's
+EventBridge) validates against its schema, boundary amounts included, so a test fails the
+moment a producer drifts.
 
 Consumers: every event a schema allows is handled without error. Events are generated from
 ``event_schemas/events/*.json`` (``event_strategies``): a few hundred through the pure cores
@@ -82,9 +84,10 @@ def _store_created(aws: FakeAws, order_id: int) -> None:
             "updatedAt": {"S": "2024-11-26T10:00:00.000Z"},
         }
     )
+    aws.stream_records()  # the test's own write is not what is under test
 
 
-# --- Producers: what create-order and update-order really publish ------------------------------
+# --- Producers: what the outbox really publishes for what the handlers write --------------------
 
 
 @pytest.fixture
@@ -92,34 +95,54 @@ def create_order(load_handler: Callable[[str], ModuleType]) -> ModuleType:
     return load_handler("create_order")
 
 
+@pytest.fixture
+def publisher(load_handler: Callable[[str], ModuleType]) -> ModuleType:
+    return load_handler("publish_order_events")
+
+
 def _post(create_order: ModuleType, lambda_context: LambdaContext, order_id: int, amount: str) -> int:
     response = create_order.handler(post_event(f'{{"id": {order_id}, "amount": {amount}}}'), lambda_context)
     return int(response["statusCode"])
 
 
-def test_create_order_publishes_order_created_as_its_contract_says(
-    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext
+def _publish_stream(publisher: ModuleType, aws: FakeAws, lambda_context: LambdaContext) -> list[dict[str, Any]]:
+    """Hand the stream's new records to publish-order-events, as the mapping does; return what reached the bus."""
+    response = publisher.handler({"Records": aws.stream_records()}, lambda_context)
+    assert response == {"batchItemFailures": []}
+    return aws.published_events()
+
+
+#: Amounts at the edges: the smallest the API accepts, the fraud threshold and just above it, a
+#: fraction, and the largest.
+BOUNDARY_AMOUNTS = {101: "0.01", 102: "500", 103: "500.01", 104: "100.50", 105: "1e9"}
+
+
+def test_the_outbox_publishes_order_created_as_its_contract_says(
+    create_order: ModuleType, publisher: ModuleType, aws: FakeAws, lambda_context: LambdaContext
 ) -> None:
-    # GIVEN new orders with the smallest, a fractional and the largest amount the API accepts
-    amounts = {101: "0.01", 102: "100.50", 103: "1000000000"}
-    for order_id, amount in amounts.items():
-        # WHEN create-order handles the request, then the same request again while the order is
-        # still OrderCreated (a client retry)
+    for order_id, amount in BOUNDARY_AMOUNTS.items():
+        # GIVEN create-order handled a new order, then the same request again (a client retry)
         statuses = [_post(create_order, lambda_context, order_id, amount) for _ in range(2)]
-        # THEN both are answered and both publish OrderCreated (the retry republishes)
         assert statuses == [201, 200]
-        published = aws.published_events()
-        assert [(e["detail-type"], e["detail"]) for e in published] == [
-            (contract.ORDER_CREATED, {"id": order_id, "amount": json.loads(amount)})
-        ] * 2
-        # AND every event put on the bus is valid under the OrderCreated contract
-        assert [problems(e) for e in published] == [[], []]
+        # WHEN the outbox publishes what the stream got
+        published = _publish_stream(publisher, aws, lambda_context)
+        # THEN exactly one OrderCreated went out (the retry wrote nothing), its numbers JSON numbers
+        assert [(e["source"], e["detail-type"], e["detail"]) for e in published] == [
+            (contract.ORDER_SERVICE, contract.ORDER_CREATED, {"id": order_id, "amount": json.loads(amount)})
+        ]
+        assert isinstance(published[0]["detail"]["amount"], (int, float))
+        # AND it is valid under the OrderCreated contract
+        assert [problems(e) for e in published] == [[]]
 
 
 def test_a_drifted_order_created_detail_fails_the_same_check(
-    create_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+    create_order: ModuleType,
+    publisher: ModuleType,
+    aws: FakeAws,
+    lambda_context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # GIVEN (control) create-order's detail renames amount to total
+    # GIVEN (control) the OrderCreated detail renames amount to total
     original = orders.order_created_detail
 
     def drifted(order: orders.Order) -> dict[str, Any]:
@@ -127,10 +150,10 @@ def test_a_drifted_order_created_detail_fails_the_same_check(
         return {"id": detail["id"], "total": detail["amount"]}
 
     monkeypatch.setattr(orders, "order_created_detail", drifted)
-    # WHEN an order is created
+    # WHEN an order is created and the outbox publishes it
     assert _post(create_order, lambda_context, 102, "100") == 201
-    # THEN the event it published fails the contract check, naming both faults
-    (event,) = aws.published_events()
+    (event,) = _publish_stream(publisher, aws, lambda_context)
+    # THEN the event fails the contract check, naming both faults
     found = problems(event)
     assert found is not None and len(found) == 2
     assert any("'amount' is a required property" in p for p in found)
@@ -144,34 +167,43 @@ def test_a_drifted_order_created_detail_fails_the_same_check(
         (contract.PAYMENT_FAILED, contract.ORDER_CANCELLED),
     ],
 )
-def test_update_order_publishes_final_events_as_their_contracts_say(
-    update_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, payment: str, final_status: str
+def test_the_outbox_publishes_final_events_as_their_contracts_say(
+    update_order: ModuleType,
+    publisher: ModuleType,
+    aws: FakeAws,
+    lambda_context: LambdaContext,
+    payment: str,
+    final_status: str,
 ) -> None:
     # GIVEN order 101 is OrderCreated
     _store_created(aws, 101)
     event = bus_event(contract.PAYMENT_SERVICE, payment, {"id": 101})
-    # WHEN the payment outcome arrives, then is delivered again
+    # WHEN the payment outcome arrives, then is delivered again, and the outbox publishes
     results = [update_order.handler(event, lambda_context)["result"] for _ in range(2)]
-    # THEN it is applied, then recognised as a redelivery, and the final event goes out each time
+    published = _publish_stream(publisher, aws, lambda_context)
+    # THEN it is applied, then recognised as a redelivery, and the final event goes out once
     assert results == ["applied", orders.TransitionOutcome.REDELIVERY.value]
-    published = aws.published_events()
     assert [(e["source"], e["detail-type"], e["detail"]) for e in published] == [
         (contract.ORDER_SERVICE, final_status, {"id": 101})
-    ] * 2
-    # AND every event put on the bus is valid under its contract
-    assert [problems(e) for e in published] == [[], []]
+    ]
+    # AND it is valid under its contract
+    assert [problems(e) for e in published] == [[]]
 
 
 def test_a_drifted_outcome_detail_fails_the_same_check(
-    update_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+    update_order: ModuleType,
+    publisher: ModuleType,
+    aws: FakeAws,
+    lambda_context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # GIVEN (control) update-order's final detail sends the id as text
+    # GIVEN (control) the final detail sends the id as text
     monkeypatch.setattr(orders, "order_outcome_detail", lambda order_id: {"id": str(order_id)})
     _store_created(aws, 101)
-    # WHEN a payment outcome is applied
+    # WHEN a payment outcome is applied and the outbox publishes it
     update_order.handler(bus_event(contract.PAYMENT_SERVICE, contract.PAYMENT_SUCCEEDED, {"id": 101}), lambda_context)
-    # THEN the event it published fails the contract check
-    (event,) = aws.published_events()
+    (event,) = _publish_stream(publisher, aws, lambda_context)
+    # THEN the event fails the contract check
     assert problems(event) == ["detail/id: '101' is not of type 'integer'"]
 
 
@@ -220,7 +252,7 @@ def test_payment_transition_refuses_what_the_contract_forbids(case: str) -> None
 @MOTO_EXAMPLES
 @given(event=all_events(contract.PAYMENT_SERVICE))
 def test_update_order_applies_every_payment_event_the_contract_allows(
-    update_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext, event: dict[str, Any]
+    update_order: ModuleType, publisher: ModuleType, aws: FakeAws, lambda_context: LambdaContext, event: dict[str, Any]
 ) -> None:
     # GIVEN the event's order is OrderCreated
     aws.reset()
@@ -228,10 +260,11 @@ def test_update_order_applies_every_payment_event_the_contract_allows(
     _store_created(aws, order_id)
     # WHEN update-order handles the generated event
     result = update_order.handler(bus_event(event["source"], event["detail-type"], event["detail"]), lambda_context)
-    # THEN the transition is applied and its final event, valid under its own contract, is published
+    # THEN the transition is applied and its final event, valid under its own contract, is what
+    # the outbox makes of its write
     target = contract.PAYMENT_OUTCOME_TO_ORDER_STATUS[event["detail-type"]]
     assert result == {"result": "applied", "orderId": order_id}
-    (published,) = aws.published_events()
+    (published,) = _publish_stream(publisher, aws, lambda_context)
     assert (published["detail-type"], published["detail"]) == (target, {"id": order_id})
     assert problems(published) == []
 
@@ -274,11 +307,11 @@ def test_update_order_drops_what_the_contract_forbids_and_logs_why(
     # AND nothing changed or was published
     item = aws.get_item(101)
     assert item is not None and item["status"] == {"S": contract.ORDER_CREATED}
-    assert aws.published_events() == []
+    assert aws.stream_records() == []
 
 
 def test_update_order_reads_an_extra_field_tolerantly(
-    update_order: ModuleType, aws: FakeAws, lambda_context: LambdaContext
+    update_order: ModuleType, publisher: ModuleType, aws: FakeAws, lambda_context: LambdaContext
 ) -> None:
     # GIVEN order 101 is OrderCreated and a PaymentSucceeded whose detail has a field the contract forbids
     _store_created(aws, 101)
@@ -287,7 +320,7 @@ def test_update_order_reads_an_extra_field_tolerantly(
     result = update_order.handler(event, lambda_context)
     # THEN it returns normally: the id it needs is valid, so the outcome is applied (tolerant reader)
     assert result == {"result": "applied", "orderId": 101}
-    (published,) = aws.published_events()
+    (published,) = _publish_stream(publisher, aws, lambda_context)
     assert problems(published) == []
 
 

@@ -72,15 +72,11 @@ def test_stored_amount_text_is_canonical() -> None:
 def test_existing_order_classification() -> None:
     # GIVEN a stored OrderCreated order of amount 100
     stored = orders.new_order(validation.OrderRequest(101, Decimal(100)), "t")
-    # THEN the same amount is a retry that republishes; another amount a conflict
-    assert (
-        orders.classify_existing(stored, validation.OrderRequest(101, Decimal("100.0")))
-        is orders.RetryOutcome.RETRY_REPUBLISH
-    )
+    # THEN the same amount is a retry (whatever the status); another amount a conflict
+    assert orders.classify_existing(stored, validation.OrderRequest(101, Decimal("100.0"))) is orders.RetryOutcome.RETRY
     assert orders.classify_existing(stored, validation.OrderRequest(101, Decimal(1))) is orders.RetryOutcome.CONFLICT
-    # AND once progressed, a same-amount retry no longer republishes
     done = replace(stored, status=contract.ORDER_COMPLETED, updated_at="t2")
-    assert orders.classify_existing(done, validation.OrderRequest(101, Decimal(100))) is orders.RetryOutcome.RETRY_DONE
+    assert orders.classify_existing(done, validation.OrderRequest(101, Decimal(100))) is orders.RetryOutcome.RETRY
 
 
 def test_rejected_transition_classification() -> None:

@@ -42,6 +42,7 @@ STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 TABLE = "aws:dynamodb/table:Table"
+EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 REST_API = "aws:apigateway/restApi:RestApi"
 METHOD = "aws:apigateway/method:Method"
 

@@ -6,7 +6,7 @@ CloudWatch puts a "CloudWatch Alarm State Change" event for every change of ever
 account. Both are modelled here from AWS's documentation, independently of the components: the
 event is written out in the shape of AWS's sample, and the rules' patterns (read from the
 evaluated program) are matched with EventBridge semantics by the project's matcher
-(``sandbox.aws.event_patterns``, the one the sandbox routes with).
+(``sandbox.delivery.event_patterns``, the one the sandbox routes with).
 
 Required: a fresh deploy (``INSUFFICIENT_DATA -> OK``) sends nothing; entering ALARM sends one
 message; ``ALARM -> OK`` sends one; another stack's alarms send nothing to this stack's topic.
@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from program_testkit import EVENT_RULE, EVENT_TARGET, RECOVERY_RULE, one
 
-from sandbox.aws.event_patterns import compile_pattern
+from sandbox.delivery.event_patterns import compile_pattern
 from sandbox.program.evaluation import DeclaredResource, Program
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -184,7 +184,7 @@ def alice(alice_program: Program) -> Program:
 
 def _alarms(program: Program) -> list[DeclaredResource]:
     alarms = program.of_type(ALARM)
-    assert len(alarms) == 20
+    assert len(alarms) == 24
     return alarms
 
 

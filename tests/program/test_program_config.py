@@ -57,8 +57,8 @@ def test_log_retention_reaches_every_log_group(dev_program: Program, configured_
     program = configured_program
     # WHEN every log group's retention is read
     retention = {g["name"]: g["retentionInDays"] for g in program.of_type(LOG_GROUP)}
-    # THEN all eight groups (catch-all, 4 functions, API access and execution, workflow) keep 30 days
-    assert len(retention) == 8
+    # THEN all nine groups (catch-all, 5 functions, API access and execution, workflow) keep 30 days
+    assert len(retention) == 9
     assert set(retention.values()) == {30}
     assert {g["retentionInDays"] for g in dev_program.of_type(LOG_GROUP)} == {14}
 
@@ -91,17 +91,17 @@ def test_default_layer_is_the_regions_public_powertools_layer(dev_program: Progr
     # THEN each function has exactly the public arm64 python3.12 Powertools v3 layer of its region
     assert {tuple(f["layers"]) for f in dev_program.of_type(FUNCTION)} == {(LAYER.format(region="us-east-1"),)}
     assert {tuple(f["layers"]) for f in eu.of_type(FUNCTION)} == {(LAYER.format(region="eu-west-1"),)}
-    assert len(eu.of_type(FUNCTION)) == 4
+    assert len(eu.of_type(FUNCTION)) == 5
 
 
-def test_configured_layer_reaches_all_four_functions(configured_program: Program) -> None:
+def test_configured_layer_reaches_all_five_functions(configured_program: Program) -> None:
     # GIVEN a stack with its own layer
     layer = CONFIGURED["eda-demo:powertoolsLayerArn"]
     program = configured_program
     # WHEN the layers of every function are read
     layers = [f["layers"] for f in program.of_type(FUNCTION)]
-    # THEN all four use that layer only
-    assert layers == [[layer]] * 4
+    # THEN all five use that layer only
+    assert layers == [[layer]] * 5
 
 
 def test_api_throttling_reaches_the_stage_settings(dev_program: Program, configured_program: Program) -> None:

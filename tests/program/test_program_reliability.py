@@ -217,7 +217,7 @@ def test_every_dead_letter_queue_is_alarmed(dev_program: Program, ops_topic_arn:
 def test_every_function_errors_and_throttles_are_alarmed(dev_program: Program, ops_topic_arn: str, metric: str) -> None:
     """Every function, both failure metrics."""
     functions = dev_program.of_type(FUNCTION)
-    assert len(functions) == 4
+    assert len(functions) == 5
     for function in functions:
         alarms = _alarms(dev_program, "AWS/Lambda", metric, FunctionName=function["name"])
         _assert_alarmed(alarms, ops_topic_arn, f"{function.name} {metric}")
@@ -247,9 +247,9 @@ def test_every_rules_failed_invocations_are_alarmed(dev_program: Program, ops_to
 
 
 def test_every_alarm_notifies_ops_and_nothing_else(dev_program: Program, ops_topic_arn: str) -> None:
-    """5 DLQs + 5 rules + 4 functions x 2 + 2 state machine (failed, timed out) = 20 alarms, all on the ops topic."""
+    """5 DLQs + 5 rules + 5 functions x 2 + 2 state machine + the outbox's 2 = 24 alarms, all on the ops topic."""
     alarms = dev_program.of_type(ALARM)
-    assert len(alarms) == 20
+    assert len(alarms) == 24
     assert all(a["alarmActions"] == [ops_topic_arn] for a in alarms)
     # Only on entering ALARM: OK actions would also fire on every new alarm's first evaluation.
     assert [a.name for a in alarms if a.get("okActions") or a.get("insufficientDataActions")] == []
@@ -311,7 +311,7 @@ def _runtime_version(runtime: str) -> tuple[int, ...]:
 def test_every_function_has_the_production_defaults(dev_program: Program) -> None:
     """Tracing, arm64, a supported runtime, explicit timeout and memory, JSON logs in its own group."""
     functions = dev_program.of_type(FUNCTION)
-    assert len(functions) == 4
+    assert len(functions) == 5
     groups = set()
     for function in functions:
         assert function["tracingConfig"] == {"mode": "Active"}, function.name
@@ -386,3 +386,32 @@ def test_api_gateways_own_errors_are_json_like_the_handlers(dev_program: Program
     assert rendered["BAD_REQUEST_BODY"]["requestId"] == request.request_id
     (api,) = dev_program.of_type("aws:apigateway/restApi:RestApi")
     assert {r["restApiId"] for r in dev_program.of_type("aws:apigateway/response:Response")} == {api.id}
+
+
+# --- The outbox: the orders table's stream to the bus -------------------------------------------
+def test_the_outbox_mapping_bounds_retries_and_age_and_parks_what_fails_in_a_watched_queue(
+    dev_program: Program, ops_topic_arn: str
+) -> None:
+    """Nothing lost in the publisher: bounded retries, an age below the stream's 24 h, a queue, an alarm."""
+    # GIVEN the orders table and the one event source mapping of the stack
+    (table,) = dev_program.of_type("aws:dynamodb/table:Table")
+    (mapping,) = dev_program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    # WHEN the mapping's settings are read
+    queue = dev_program.by_arn(mapping["destinationConfig"]["onFailure"]["destinationArn"])
+    publisher = dev_program.by_arn(mapping["functionName"])
+    # THEN it reads that table's stream of both images from its oldest record, retries a batch
+    # a bounded number of times within an hour, bisects it and takes partial batch responses
+    assert (table["streamEnabled"], table["streamViewType"]) == (True, "NEW_AND_OLD_IMAGES")
+    assert mapping["eventSourceArn"] == table["streamArn"]
+    assert mapping["startingPosition"] == "TRIM_HORIZON"
+    assert 0 <= mapping["maximumRetryAttempts"] <= 10
+    assert 60 <= mapping["maximumRecordAgeInSeconds"] < 24 * 3600
+    assert mapping["bisectBatchOnFunctionError"] is True
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert publisher["handler"] == "handlers.publish_order_events.handler"
+    # AND what still fails is parked in an encrypted queue of its own, which alarms the ops topic
+    assert queue.type == QUEUE and queue["sqsManagedSseEnabled"] is True
+    alarms = _alarms(dev_program, "AWS/SQS", "ApproximateNumberOfMessagesVisible", QueueName=queue["name"])
+    _assert_alarmed(alarms, ops_topic_arn, queue.name)
+    alarms = _alarms(dev_program, "AWS/Lambda", "DestinationDeliveryFailures", FunctionName=publisher["name"])
+    _assert_alarmed(alarms, ops_topic_arn, f"{publisher.name} DestinationDeliveryFailures")

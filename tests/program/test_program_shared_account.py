@@ -177,8 +177,8 @@ def test_no_name_is_shared_between_stacks_in_its_namespace(account: list[Program
     shared = {key: holders for key, holders in owners.items() if len(holders) > 1}
     # THEN there are none: not in the account-global namespaces (roles, dashboards), nor in any region
     assert shared == {}
-    # (six roles a stack, one more in each of the two owner stacks)
-    assert sum(1 for key in owners if key[1] == ROLE) == 6 * len(account) + 2
+    # (seven roles a stack, one more in each of the two owner stacks)
+    assert sum(1 for key in owners if key[1] == ROLE) == 7 * len(account) + 2
     assert sum(1 for key in owners if key[1] == DASHBOARD) == len(account)
 
 
@@ -224,7 +224,7 @@ def test_the_longest_accepted_stack_name_fits_every_name_built_from_it(account: 
     # bus, log groups, dashboard and alarms carry all 100 characters
     assert naming.max_stack_length(US) == naming.max_stack_length(EU) == (100, "Pulumi stack names have at most 100")
     carrying = [name for _, name in _physical_names(longest) if LONGEST_STACK in name]
-    assert len(carrying) == 1 + 7 + 1 + len(longest.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
+    assert len(carrying) == 1 + 8 + 1 + len(longest.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
     assert _dashboard_name(longest) == f"eda-demo-{LONGEST_STACK}-us-east-1"
 
 

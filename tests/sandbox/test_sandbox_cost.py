@@ -55,13 +55,15 @@ def _invocations(usage: Usage) -> dict[str, float]:
 def test_each_kind_of_order_consumes_the_units_its_choreography_implies(standard: Metered, kind: str) -> None:
     # GIVEN one order of this kind metered in the sandbox (STANDARD, email subscribed)
     usage = standard[kind]
-    # THEN it took 1 API request; create-order once, update-order once, notification three times
+    # THEN it took 1 API request; create-order once, update-order once, publish-order-events twice
+    # (its stream's insert and the move to the final status), notification three times
     # (OrderCreated, the payment outcome, the order's final status); get-order never
     assert usage.orders_metered == 1
     assert usage.api_requests == 1
     assert _invocations(usage) == {
         "orders-create-order": 1,
         "orders-update-order": 1,
+        "orders-outbox-publish-order-events": 2,
         "notifications-notification": 3,
         "orders-get-order": 0,
     }
@@ -72,14 +74,16 @@ def test_each_kind_of_order_consumes_the_units_its_choreography_implies(standard
     assert (usage.workflow_executions, usage.workflow_transitions) == (1, 3)
     # AND 2 write units (the new order, its status update; both under 1 KB) and no read
     assert (usage.dynamodb_write_units, usage.dynamodb_read_units) == (2, 0)
+    # AND the stream got the order's two changes, read in two batches (free)
+    assert (usage.stream_records, usage.stream_read_requests) == (2, 2)
     # AND 3 publishes, each delivered to the one email subscription
     assert (usage.sns_publish_chunks, usage.email_deliveries) == (3, 3)
-    # AND log bytes in each group that wrote: the three functions, the catch-all rule, the access
+    # AND log bytes in each group that wrote: the four functions, the catch-all rule, the access
     # log; none in the STANDARD workflow's group (level ERROR, and nothing failed)
     groups = {group.rsplit("/", 1)[-1].removeprefix("eda-demo-dev-") for group in usage.log_bytes}
-    assert groups == {"create-order", "update-order", "notification", "catch-all", "api-access"}
+    assert groups == {"create-order", "update-order", "publish-order-events", "notification", "catch-all", "api-access"}
     # AND the stack's fixed items
-    assert (usage.alarms, usage.dashboards, usage.kms_keys) == (20, 1, 1)
+    assert (usage.alarms, usage.dashboards, usage.kms_keys) == (24, 1, 1)
 
 
 def test_express_is_metered_from_its_own_run_and_priced_per_request(standard: Metered, express: Metered) -> None:

@@ -76,11 +76,11 @@ def test_a_table_keeps_its_range_key_and_indexes() -> None:
     ("change", "refusal"),
     [
         ({"localSecondaryIndexes": [{"name": "x", "rangeKey": "id"}]}, "does not emulate"),
-        ({"streamEnabled": True}, "does not emulate"),
+        ({"ttl": {"attributeName": "expiresAt", "enabled": True}}, "does not emulate"),
         ({"attributes": [{"name": "id", "type": "N"}, {"name": "unused", "type": "S"}]}, "refuses attribute"),
         ({"rangeKey": "at"}, "refuses attribute"),
     ],
-    ids=["local index", "stream", "unused attribute", "undefined range key"],
+    ids=["local index", "ttl", "unused attribute", "undefined range key"],
 )
 def test_a_table_the_sandbox_would_render_differently_is_refused(change: dict[str, Any], refusal: str) -> None:
     # GIVEN a table declaring what the sandbox would drop, or what DynamoDB refuses

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.aws.event_patterns import (
+from sandbox.delivery.event_patterns import (
     MAX_OR_COMBINATIONS,
     PatternError,
     check_pattern,

@@ -9,7 +9,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from sandbox.aws.emulation import _matches_event
-from sandbox.aws.event_patterns import PatternError, check_pattern, parse_pattern, parse_test_event
+from sandbox.delivery.event_patterns import PatternError, check_pattern, parse_pattern, parse_test_event
 from sandbox.program.evaluation import Program
 
 #: Patterns of the EventBridge user guide's "Content filtering" examples, which EventBridge accepts.
