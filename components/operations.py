@@ -112,6 +112,8 @@ def stream_consumer_alarms(label: str, consumer: StreamConsumer) -> list[AlarmSp
             "ApproximateNumberOfMessagesVisible",
             "Maximum",
             {"QueueName": consumer.dead_letter_queue.name},
+            # A depth, like every dead-letter queue's (see subscription_alarms).
+            alarms.LEVEL_MISSING_DATA,
         ),
         AlarmSpec(
             f"{label}-destination-delivery-failures",
