@@ -254,9 +254,9 @@ def test_level_alarms_ignore_missing_data_and_count_alarms_treat_it_as_not_breac
     # WHEN their missing-data treatment is read, by the kind of metric they watch
     levels = {a["treatMissingData"] for a in alarms if _is_level(a)}
     counts = {a["treatMissingData"] for a in alarms if not _is_level(a)}
-    # THEN the five dead-letter queue depths keep their state without data, and the counts of
+    # THEN the six dead-letter queue depths (five rules, the outbox) keep their state without data, and the counts of
     # errors, throttles, failed invocations and executions read no data as none happened
-    assert sum(1 for a in alarms if _is_level(a)) == 5
+    assert sum(1 for a in alarms if _is_level(a)) == 6
     assert (levels, counts) == ({"ignore"}, {"notBreaching"})
 
 

@@ -137,7 +137,7 @@ def test_iam_documents_lint_the_same_and_name_only_the_partitions_resources(
 ) -> None:
     # GIVEN every identity and resource policy of the GovCloud run, and of the same stack in aws
     documents, reference = _documents(gov), _documents(owner_program)
-    assert set(documents) == set(reference) and len(documents) == 9 + 1 + 1
+    assert set(documents) == set(reference) and len(documents) == 10 + 1 + 1
 
     def findings(doc: str) -> set[str]:
         analysed = analyze_policy_string(doc, include_community_auditors=True)
