@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -n 2 --dist worksteal
 # without it every run compiles the ~1,800 modules the sandbox and the tests import again.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: sandbox test lint typecheck unit bench cost cost-readme clean
+.PHONY: install sandbox test lint typecheck unit bench cost cost-readme clean
 
 # The venv is made without pip (ensurepip alone takes seconds); the interpreter's own pip, or a
 # venv's pip where the interpreter has none, brings the pinned uv into it.
@@ -36,14 +36,18 @@ $(STAMP): requirements.txt requirements-dev.txt $(UV_STAMP)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# The pinned dependencies in .venv, nothing else (CI's preview and deploy jobs; `pulumi` then finds them there).
+install: $(STAMP)
+
 sandbox: $(STAMP)
 	$(BIN)/python -m sandbox --stack $(STACK) --api-port $(API_PORT) --aws-port $(AWS_PORT)
 
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check components handlers event_schemas sandbox cost tests bench __main__.py
-	$(BIN)/ruff format --check components handlers event_schemas sandbox cost __main__.py
+	$(BIN)/ruff check components handlers event_schemas sandbox cost policy tests bench __main__.py
+	$(BIN)/ruff format --check components handlers event_schemas sandbox cost policy __main__.py
+	$(BIN)/actionlint .github/workflows/*.yml
 
 # pyrefly checks what [tool.pyrefly] in pyproject.toml includes against the installed packages' types.
 typecheck: $(STAMP)

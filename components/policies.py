@@ -41,6 +41,15 @@ API_GATEWAY_LOGGING_ACTIONS = [
     "logs:PutLogEvents",
 ]
 API_GATEWAY_LIST_ACTIONS = ["logs:DescribeLogGroups"]
+#: X-Ray sampling reads of the state machine's tracing; like trace upload, ``Resource: "*"`` only.
+XRAY_SAMPLING_ACTIONS = ["xray:GetSamplingRules", "xray:GetSamplingTargets"]
+
+#: The one list of actions an identity policy may grant on ``Resource: "*"``: those AWS accepts
+#: nothing narrower for (the Service Authorization Reference lists no resource type for them).
+#: The program's statements above use only these; the policy pack (``policy/``) refuses any other.
+RESOURCE_WILDCARD_ONLY_ACTIONS = frozenset(
+    [*XRAY_ACTIONS, *XRAY_SAMPLING_ACTIONS, *LOG_DELIVERY_ACTIONS, *API_GATEWAY_LIST_ACTIONS]
+)
 
 
 def statement(sid: str, actions: list[str], resources: list[str], **extra: Any) -> Document:
@@ -141,7 +150,7 @@ def state_machine_policy(bus_arn: str) -> Document:
         statement("DeliverExecutionLogs", LOG_DELIVERY_ACTIONS, ["*"]),
         statement(
             "UploadTraces",
-            [*XRAY_ACTIONS, "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+            [*XRAY_ACTIONS, *XRAY_SAMPLING_ACTIONS],
             ["*"],
         ),
     )

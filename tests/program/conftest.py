@@ -57,6 +57,12 @@ def configured_program(configured_evaluation: Evaluation) -> Program:
 
 
 @pytest.fixture(scope="session")
-def signed_eu_program() -> Program:
+def signed_eu_evaluation() -> Evaluation:
     """The dev stack in eu-west-1 with ``apiAuth: AWS_IAM`` (:data:`SIGNED_IN_EU`)."""
-    return evaluate_recorded("dev", overrides=SIGNED_IN_EU).program
+    return evaluate_recorded("dev", overrides=SIGNED_IN_EU)
+
+
+@pytest.fixture(scope="session")
+def signed_eu_program(signed_eu_evaluation: Evaluation) -> Program:
+    """The program of :func:`signed_eu_evaluation`."""
+    return signed_eu_evaluation.program

@@ -68,6 +68,20 @@ OWNS_ACCOUNT_SETTINGS = {"eda-demo:manageApiGatewayAccount": "true", "eda-demo:m
 SIGNED_IN_EU = {"aws:region": "eu-west-1", "eda-demo:apiAuth": "AWS_IAM"}
 
 
+@dataclass
+class Registration:
+    """One ``RegisterResource`` call: the resource's inputs (serialised as the SDK sent them) and its edges."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: Any
+    parent: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    custom: bool
+
+
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, plus the resource options the engine would act on and registered outputs."""
 
@@ -81,6 +95,8 @@ class RecordingMonitor(MockMonitor):
         self.protected: set[str] = set()
         #: Logical names of the resources Pulumi leaves in the account on destroy (``retain_on_delete``).
         self.retained: set[str] = set()
+        #: Every registration as the engine received it, in order (what a policy pack is shown).
+        self.registrations: list[Registration] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -89,6 +105,18 @@ class RecordingMonitor(MockMonitor):
             self.protected.add(request.name)
         if request.retainOnDelete:
             self.retained.add(request.name)
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                inputs=request.object,
+                parent=request.parent,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                custom=request.custom,
+            )
+        )
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)

@@ -1,0 +1,1 @@
+"""eda-demo's policy pack (Pulumi CrossGuard): the production defaults, enforced on every stack."""
