@@ -44,13 +44,6 @@ API_GATEWAY_LIST_ACTIONS = ["logs:DescribeLogGroups"]
 #: X-Ray sampling reads of the state machine's tracing; like trace upload, ``Resource: "*"`` only.
 XRAY_SAMPLING_ACTIONS = ["xray:GetSamplingRules", "xray:GetSamplingTargets"]
 
-#: The one list of actions an identity policy may grant on ``Resource: "*"``: those AWS accepts
-#: nothing narrower for (the Service Authorization Reference lists no resource type for them).
-#: The program's statements above use only these; the policy pack (``policy/``) refuses any other.
-RESOURCE_WILDCARD_ONLY_ACTIONS = frozenset(
-    [*XRAY_ACTIONS, *XRAY_SAMPLING_ACTIONS, *LOG_DELIVERY_ACTIONS, *API_GATEWAY_LIST_ACTIONS]
-)
-
 
 def statement(sid: str, actions: list[str], resources: list[str], **extra: Any) -> Document:
     """One ``Allow`` statement with sorted actions (stable diffs, easy asserts)."""
@@ -92,6 +85,13 @@ def function_logging_statements(log_group_arn: str) -> list[Document]:
 STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
 #: ``dynamodb:ListStreams`` has no resource type in IAM: it accepts only ``Resource: "*"``.
 STREAM_LIST_ACTIONS = ["dynamodb:ListStreams"]
+
+#: The one list of actions an identity policy may grant on ``Resource: "*"``: those AWS accepts
+#: nothing narrower for (the Service Authorization Reference lists no resource type for them).
+#: The program's statements above use only these; the policy pack (``policy/``) refuses any other.
+RESOURCE_WILDCARD_ONLY_ACTIONS = frozenset(
+    [*XRAY_ACTIONS, *XRAY_SAMPLING_ACTIONS, *LOG_DELIVERY_ACTIONS, *API_GATEWAY_LIST_ACTIONS, *STREAM_LIST_ACTIONS]
+)
 
 
 def create_order_policy(table_arn: str, log_group_arn: str) -> Document:

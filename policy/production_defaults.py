@@ -51,6 +51,9 @@ TABLE = "aws:dynamodb/table:Table"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 STAGE = "aws:apigateway/stage:Stage"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+#: Lambda keeps retrying a stream record until it expires (24 h) unless the mapping bounds it.
+STREAM_RETENTION_SECONDS = 86_400
 METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
 #: Identity policies: the type and the property holding its document (a role's inline policies aside).
 IDENTITY_POLICIES: dict[str, str] = {
@@ -158,6 +161,27 @@ def _resource_wildcard_only_where_required(args: ResourceValidationArgs, report:
                 f"{', '.join(wider)} on Resource '*'. Fix: name the exact ARNs; only "
                 "components.policies.RESOURCE_WILDCARD_ONLY_ACTIONS may use '*'."
             )
+
+
+def _stream_mappings_bounded(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != MAPPING or not args.props.get("startingPosition"):
+        return  # a queue source (no starting position) is bounded by its queue's redrive policy
+    where = _label(args.resource_type, args.name)
+    retries, age = args.props.get("maximumRetryAttempts"), args.props.get("maximumRecordAgeInSeconds")
+    if retries is None or retries < 0:
+        report(f"{where} retries a failing batch until its records expire. Fix: maximum_retry_attempts >= 0.")
+    if age is None or age < 0 or age >= STREAM_RETENTION_SECONDS:
+        report(
+            f"{where} gives a record up only when the stream drops it (24 h). "
+            "Fix: maximum_record_age_in_seconds below 86400."
+        )
+    if not ((args.props.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn"):
+        report(f"{where} drops what it gives up. Fix: destination_config.on_failure to a queue of its own.")
+    if "ReportBatchItemFailures" not in (args.props.get("functionResponseTypes") or []):
+        report(
+            f"{where} retries a whole batch for one bad record. "
+            "Fix: function_response_types=['ReportBatchItemFailures']."
+        )
 
 
 def _alarms_have_no_ok_actions(args: ResourceValidationArgs, report: Report) -> None:
@@ -323,6 +347,12 @@ POLICIES: list[Policy] = [
         "functions-have-own-log-group",
         "Every function logs to a log group of its own, with a retention.",
         _functions_have_own_log_group,
+    ),
+    _resource_policy(
+        "stream-mappings-bounded-with-failure-destination",
+        "Every stream event source mapping bounds its retries and record age, reports partial batches and parks "
+        "what it gives up.",
+        _stream_mappings_bounded,
     ),
     _resource_policy(
         "functions-trace-actively",

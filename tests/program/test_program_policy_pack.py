@@ -29,6 +29,7 @@ from policy.production_defaults import (
     EVENT_TARGET,
     FUNCTION,
     LOG_GROUP,
+    MAPPING,
     PERMISSION,
     QUEUE,
     ROLE,
@@ -36,7 +37,7 @@ from policy.production_defaults import (
     TABLE,
     TOPIC,
 )
-from sandbox.program import PROJECT_DIR
+from sandbox.program.evaluation import PROJECT_DIR
 from tests.program.audit_service import program_with_audit
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -135,6 +136,20 @@ def _controls() -> dict[str, list[Registration]]:
             resource(ROLE, "shared-role", {}),
             _function("untraced-fn", ROLE_URN, tracingConfig=None),
             _log_group("untraced-fn"),
+        ],
+        "stream-mappings-bounded-with-failure-destination": [
+            resource(
+                MAPPING,
+                "unbounded-mapping",
+                {
+                    "startingPosition": "TRIM_HORIZON",
+                    "eventSourceArn": "arn:aws:dynamodb:us-east-1:1:table/t/stream/label",
+                    "functionName": "fn",
+                    "functionResponseTypes": ["ReportBatchItemFailures"],
+                    "maximumRetryAttempts": 8,
+                    "maximumRecordAgeInSeconds": -1,
+                },
+            )
         ],
         "iam-no-wildcard-actions": [_statement_policy("sqs:*", ARN)],
         "iam-resource-wildcard-only-where-required": [_statement_policy("sqs:SendMessage", "*")],
