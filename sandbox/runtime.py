@@ -33,6 +33,7 @@ from sandbox.endpoint import EndpointServer
 from sandbox.functions import FunctionRuntime, logger_name
 from sandbox.ports import HOST, check_ports
 from sandbox.program import PROJECT_DIR, Program, email_config_keys
+from sandbox.readonly_services import ReadOnlyServices
 
 log = logging.getLogger("sandbox")
 _ACTIVE_LOCK = threading.Lock()
@@ -109,6 +110,7 @@ class Sandbox:
         self.outbox: list[dict[str, Any]] = []
         self._outbox_lock = threading.Lock()
         self._moto: EndpointServer | None = None
+        self._readonly: ReadOnlyServices | None = None
         self._emulation: Emulation | None = None
         self._api: ApiServer | None = None
         self._api_thread: threading.Thread | None = None
@@ -142,7 +144,9 @@ class Sandbox:
         moto_speedups.apply()
         # The endpoint's request log would drown the event trace.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = EndpointServer(HOST, self.aws_port)
+        self._readonly = ReadOnlyServices(self.program)
+        self._readonly.install()
+        self._moto = EndpointServer(HOST, self.aws_port, intercept=self._readonly.answer)
         self._moto.start()
         self.aws_port = self._moto.port
         self.endpoint_url = f"http://{HOST}:{self.aws_port}"
@@ -249,6 +253,9 @@ class Sandbox:
                 # due later is dropped, as the process ends).
                 self.dispatcher.wait_idle(self.drain_seconds)
                 self.dispatcher.uninstall()
+            if self._readonly is not None:
+                self._readonly.uninstall()
+                self._readonly = None
             if self._emulation is not None:
                 self._emulation.uninstall()
                 self._emulation = None
