@@ -34,7 +34,10 @@ from handlers import contract
 TYPE = "eda-demo:components:OrderService"
 ORDER_SCHEMA_PATH: Path = HANDLERS_DIR / "order_schema.json"
 STAGE_NAME = "api"
-#: JSON access-log line per request (API Gateway's $context variables).
+#: JSON access-log line per request (API Gateway's $context variables). Every variable here is
+#: substituted without double quotes of its own, so each line is one JSON object; the request
+#: validator's detail (``$context.error.validationErrorString``) carries unescaped double quotes
+#: (``object has missing required properties (["amount"])``) and is left out for that reason.
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -45,7 +48,6 @@ ACCESS_LOG_FORMAT = json.dumps(
         "status": "$context.status",
         "responseLength": "$context.responseLength",
         "integrationError": "$context.integrationErrorMessage",
-        "validationError": "$context.error.validationErrorString",
     }
 )
 
@@ -59,7 +61,7 @@ ACCESS_LOG_FORMAT = json.dumps(
 #: carry double quotes (``object has missing required properties (["amount"])``) and, for some
 #: keywords, the request's own text: no template that embeds it is JSON for every message. So a
 #: refused body answers the fixed message plus the request id, under which the access log records
-#: the validator's detail (``validationError``).
+#: the request (its status and resource path; not the validator's detail, for the same reason).
 GATEWAY_RESPONSE_TEMPLATES = {
     "BAD_REQUEST_BODY": '{"error": $context.error.messageString, "requestId": "$context.requestId"}',
     "DEFAULT_4XX": '{"error": $context.error.messageString}',
