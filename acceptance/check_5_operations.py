@@ -60,7 +60,7 @@ def check_no_alarm_is_in_alarm(target: Target, inventory: Inventory, check: Chec
     """No alarm of the stack is in ALARM."""
     check.rerun(
         f"aws cloudwatch describe-alarms --alarm-name-prefix {_alarm_prefix(target)} "
-        + "--query \"MetricAlarms[?StateValue=='ALARM'].[AlarmName,StateReason]\""
+        "--state-value ALARM --query 'MetricAlarms[].[AlarmName,StateReason]'"
     )
     if target.sandbox:
         check.sandbox_reads("alarms are never evaluated offline (no metrics): the state each was created or set with")

@@ -16,6 +16,10 @@ declares, never made up:
   (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinition.html).
   AWS's validator knows more rules (JSONPath and JSONata checks, quotas): a definition it refuses
   may pass here, which ``make verify`` against AWS catches.
+- **CloudWatch** ``DescribeAlarms`` applies every filter it is given (``AlarmNamePrefix`` and
+  ``StateValue`` together, as ``aws cloudwatch describe-alarms --alarm-name-prefix P --state-value
+  ALARM``); moto 5.2.5 applies only the first of them, so every alarm of the prefix would be listed
+  as if in ALARM (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
 - **Lambda** ``GetLayerVersionByArn`` for the layers the program's functions declare (AWS's own
   Powertools layer, which the sandbox does not download: it runs the Powertools of ``.venv``),
   and the declared ``Layers`` and ``LoggingConfig`` in every function configuration (moto keeps
@@ -32,6 +36,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from moto.awslambda.models import LambdaFunction
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.responses import ActionResult
 from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import ExpressStaticAnalyser
 from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
 from werkzeug.wrappers import Response
@@ -149,6 +155,12 @@ class ReadOnlyServices:
         )
 
     def install(self) -> None:
+        """Patch moto's function configurations and DescribeAlarms (undone by :meth:`uninstall`)."""
+        self._originals.append((CloudWatchResponse, "describe_alarms", CloudWatchResponse.describe_alarms))
+        CloudWatchResponse.describe_alarms = _describe_alarms_with_every_filter
+        self._install_function_configuration()
+
+    def _install_function_configuration(self) -> None:
         """Add the declared ``Layers`` and ``LoggingConfig`` to moto's function configurations."""
         by_name = {fn["name"]: fn for fn in self.program.of_type(FUNCTION)}
         original = LambdaFunction.get_configuration
@@ -251,6 +263,30 @@ class ReadOnlyServices:
                 return _not_found(environ, "NotFoundException", f"Schema with name {parts[6]} does not exist.")
             return _json(_schema_description(registry, schema))
         return not_emulated_response(environ, body, _READ_ONLY)
+
+
+def _describe_alarms_with_every_filter(self: CloudWatchResponse) -> ActionResult:
+    """DescribeAlarms with all its filters applied together, each with moto's own semantics."""
+    response = self
+    backend = response.cloudwatch_backend
+    alarms = list(backend.describe_alarms())
+    filters = (
+        ("ActionPrefix", backend.get_alarms_by_action_prefix),
+        ("AlarmNamePrefix", backend.get_alarms_by_alarm_name_prefix),
+        ("AlarmNames", backend.get_alarms_by_alarm_names),
+        ("StateValue", backend.get_alarms_by_state_value),
+    )
+    for parameter, select in filters:
+        value = response._get_param(parameter)
+        if value:
+            kept = {id(alarm) for alarm in select(value)}
+            alarms = [alarm for alarm in alarms if id(alarm) in kept]
+    return ActionResult(
+        {
+            "MetricAlarms": [a for a in alarms if a.rule is None],
+            "CompositeAlarms": [a for a in alarms if a.rule is not None],
+        }
+    )
 
 
 def _method_settings(settings: dict[str, Any]) -> dict[str, Any]:

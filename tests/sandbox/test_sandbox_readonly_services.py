@@ -29,6 +29,15 @@ def test_alarms_dashboard_and_key_exist_as_declared(module_sandbox: Sandbox) -> 
         assert (alarm["Namespace"], alarm["MetricName"]) == (spec["namespace"], spec["metricName"])
         assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == spec["dimensions"]
         assert alarm["AlarmActions"] == spec["alarmActions"] and alarm["OKActions"] == []
+    # AND DescribeAlarms applies the prefix and the state together, as CloudWatch does
+    one = alarms[0]["AlarmName"]
+    cloudwatch.set_alarm_state(AlarmName=one, StateValue="ALARM", StateReason="test")
+    try:
+        prefix = f"{program.outputs['event_bus_name']}/"
+        firing = cloudwatch.describe_alarms(AlarmNamePrefix=prefix, StateValue="ALARM")["MetricAlarms"]
+        assert [a["AlarmName"] for a in firing] == [one]
+    finally:
+        cloudwatch.set_alarm_state(AlarmName=one, StateValue="OK", StateReason="test done")
     # AND the dashboard with its declared body, and the ops topic's key under the id the topic names
     dashboard = cloudwatch.get_dashboard(DashboardName=program.outputs["dashboard_name"])
     (declared_dashboard,) = program.of_type("aws:cloudwatch/dashboard:Dashboard")
