@@ -4,8 +4,9 @@ moto serves the services the program's resources live in (see :data:`SERVED_BACK
 the endpoint cannot answer faithfully gets an AWS-style error naming the operation, never a
 Docker message, an HTML page or a hang:
 
-- a service outside that list (S3, CloudWatch, API Gateway, ...): the program's resources of those
-  kinds are not created here, so an empty answer would mislead;
+- a service outside that list (S3, ...): the program has no resources of those kinds here, so an
+  empty answer would mislead (API Gateway's and EventBridge Schemas' reads of the declared
+  resources are answered by :mod:`sandbox.readonly_services`, through the server's ``intercept``);
 - an operation moto does not implement, or a path it does not route;
 - anything the sandbox refuses on purpose (:class:`NotEmulated`), such as running Lambda code
   that is not one of the program's functions.
