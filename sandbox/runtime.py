@@ -152,14 +152,7 @@ class Sandbox:
         self.endpoint_url = f"http://{HOST}:{self.aws_port}"
         # State lives in memory and starts empty each run.
         moto_api_backend.reset()
-        # moto's Step Functions executes definitions only when asked to; its putEvents task
-        # calls the server on MOTO_PORT.
-        self._saved = {
-            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
-            "MOTO_PORT": os.environ.get("MOTO_PORT"),
-        }
-        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
-        os.environ["MOTO_PORT"] = str(self.aws_port)
+        self._run_state_machines()
 
         self.functions = FunctionRuntime(self.program, self.endpoint_url)
         self.dispatcher = Dispatcher(
@@ -202,6 +195,15 @@ class Sandbox:
                 outputs=self.outputs,
             )
         )
+
+    def _run_state_machines(self) -> None:
+        """Let moto's Step Functions execute definitions (it does only when asked to); its putEvents calls MOTO_PORT."""
+        self._saved = {
+            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
+            "MOTO_PORT": os.environ.get("MOTO_PORT"),
+        }
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        os.environ["MOTO_PORT"] = str(self.aws_port)
 
     def _trace(self, line: str) -> None:
         """One trace line, to whoever listens now (:meth:`reset` may change the listener)."""
