@@ -25,9 +25,12 @@ import pytest
 from sandbox_testkit import SandboxPool, table_items
 
 from acceptance.__main__ import main
+from acceptance.check_2_rules import CONTRACTS, readme_receivers
 from acceptance.run import run
-from acceptance.target import RESERVED_IDS, sandbox_target
+from acceptance.target import RESERVED_IDS, TargetError, order_ids, outputs_of_file, sandbox_target
 from components import order_service
+from event_schemas.catalog import README_PATH, representative_event
+from event_schemas.catalog import receivers as catalog_receivers
 from sandbox.program import PROJECT_DIR, Program, evaluate
 from sandbox.runtime import Sandbox
 
@@ -251,3 +254,37 @@ def test_an_error_template_rendering_invalid_json_fails_the_api_checks(
     assert status == 1
     assert any("answers 403" in line and "not a JSON error" in line for line in failed), "\n".join(lines)
     assert any(line.startswith("PASS  A body the request validator refuses") for line in lines)
+
+
+# --- pure parts -------------------------------------------------------------------------------------
+def test_order_ids_are_reserved_and_new_on_every_run() -> None:
+    # GIVEN two runs a millisecond apart WHEN each takes its ids
+    first, second = order_ids(1_796_000_000_000_000_000), order_ids(1_796_000_000_001_000_000)
+    # THEN each pair is two ids of the reserved range, and no id is shared
+    assert all(i in RESERVED_IDS for i in (*first, *second))
+    assert len({*first, *second}) == 4
+    # AND a clock past the range is refused rather than wrapping into user ids
+    with pytest.raises(TargetError, match="reserved order-id range"):
+        order_ids(10**25)
+
+
+def test_the_readme_catalog_is_read_as_the_catalog_generator_wrote_it(dev_program: Program) -> None:
+    # GIVEN the README as committed WHEN its catalog is read
+    receivers = readme_receivers(README_PATH.read_text())
+    # THEN every contract is there, with the rules the generator derives from the program
+    for contract in CONTRACTS.values():
+        assert receivers[contract.detail_type] == sorted(
+            rule for rule, _ in catalog_receivers(dev_program, representative_event(contract))
+        )
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [("{}", "holds no stack outputs"), ('{"api_url": "x"}', "lacks the outputs event_bus_name"), ("{", "is not JSON")],
+)
+def test_an_outputs_file_that_is_not_a_stacks_is_refused(tmp_path: Path, content: str, reason: str) -> None:
+    # GIVEN an outputs file that is empty, of another project, or not JSON WHEN read THEN refused, naming why
+    path = tmp_path / "outputs.json"
+    path.write_text(content)
+    with pytest.raises(TargetError, match=reason):
+        outputs_of_file(path)
