@@ -97,17 +97,35 @@ def _standard_executions(target: Target, machine_arn: str, ids: set[int]) -> dic
         kwargs["nextToken"] = page["nextToken"]
 
 
+#: How an EXPRESS execution's log records (level ALL, with execution data) say it ended.
+_ENDINGS = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED", "ExecutionTimedOut": "TIMED_OUT"}
+
+
+def express_outcomes(records: list[dict[str, Any]], ids: set[int]) -> dict[int, list[str]]:
+    """Order id -> how its executions ended, from an EXPRESS workflow's log records (pure).
+
+    Each record carries ``execution_arn`` and ``type``; ``ExecutionStarted`` holds the input in
+    ``details.input`` (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html), so the
+    order of each execution is known from its start record.
+    """
+    orders = {}
+    for record in records:
+        if record.get("type") == "ExecutionStarted":
+            detail = json.loads((record.get("details") or {}).get("input") or "{}").get("detail") or {}
+            orders[record.get("execution_arn")] = detail.get("id")
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    for record in records:
+        order_id = orders.get(record.get("execution_arn"))
+        if record.get("type") in _ENDINGS and order_id in found:
+            found[order_id].append(_ENDINGS[record["type"]])
+    return found
+
+
 def _express_executions(target: Target, machine: dict[str, Any], ids: set[int]) -> dict[int, list[str]]:
-    """Order id -> this run's ``ExecutionSucceeded``/``ExecutionFailed`` records in the workflow's log group."""
+    """Order id -> how this run's executions ended, from the workflow's log group."""
     (destination,) = machine["loggingConfiguration"]["destinations"]
     group = destination["cloudWatchLogsLogGroup"]["logGroupArn"].split(":log-group:")[1].removesuffix(":*")
-    found: dict[int, list[str]] = {i: [] for i in ids}
-    for record in json_lines(log_messages(target, group)):
-        if record.get("type") in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
-            order_id = (json.loads((record.get("details") or {}).get("input") or "{}").get("detail") or {}).get("id")
-            if order_id in found:
-                found[order_id].append(record["type"].removeprefix("Execution").upper())
-    return found
+    return express_outcomes(json_lines(log_messages(target, group)), ids)
 
 
 def check_one_payment_execution_per_order_succeeded(

@@ -25,6 +25,7 @@ import pytest
 from sandbox_testkit import SandboxPool, table_items
 
 from acceptance.__main__ import main
+from acceptance.check_1_scenario import express_outcomes
 from acceptance.check_2_rules import CONTRACTS, readme_receivers
 from acceptance.run import run
 from acceptance.target import RESERVED_IDS, TargetError, order_ids, outputs_of_file, sandbox_target
@@ -288,3 +289,19 @@ def test_an_outputs_file_that_is_not_a_stacks_is_refused(tmp_path: Path, content
     path.write_text(content)
     with pytest.raises(TargetError, match=reason):
         outputs_of_file(path)
+
+
+def test_an_express_workflows_log_records_give_each_orders_outcome() -> None:
+    # GIVEN log records as Step Functions writes them at level ALL with execution data: a start
+    # record holding the input, an ending record naming only the execution
+    started = {"type": "ExecutionStarted", "execution_arn": "arn:x:1", "details": {"input": '{"detail": {"id": 7}}'}}
+    other = {"type": "ExecutionStarted", "execution_arn": "arn:x:2", "details": {"input": '{"detail": {"id": 8}}'}}
+    records = [
+        started,
+        other,
+        {"type": "PassStateEntered", "execution_arn": "arn:x:1", "details": {}},
+        {"type": "ExecutionSucceeded", "execution_arn": "arn:x:1", "details": {"output": "{}"}},
+        {"type": "ExecutionFailed", "execution_arn": "arn:x:2", "details": {"error": "PaymentOutcomeNotPublished"}},
+    ]
+    # WHEN read THEN each order has the ending of its own execution, and an order not in the run none
+    assert express_outcomes(records, {7, 8, 9}) == {7: ["SUCCEEDED"], 8: ["FAILED"], 9: []}
