@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from acceptance.inventory import Inventory
+from acceptance.inventory import Inventory, logical
 from acceptance.plugin import Check
 from acceptance.target import Target
 from components.settings import StackSettings
@@ -69,3 +69,27 @@ def check_every_log_group_keeps_the_configured_retention(
         if retention != settings.log_retention_days:
             wrong[group] = retention
     assert not wrong, f"expected {settings.log_retention_days} days: {wrong}"
+
+
+def check_functions_and_the_workflow_trace_as_declared(
+    target: Target, expected: Program, inventory: Inventory, check: Check
+) -> None:
+    """Every function and the payment workflow trace to X-Ray as the program declares (the setting, not traces)."""
+    arn = str(target.outputs["payment_state_machine_arn"])
+    check.rerun(
+        "aws lambda get-function-configuration --function-name <name> --query TracingConfig; "
+        f"aws stepfunctions describe-state-machine --state-machine-arn {arn} --query tracingConfiguration"
+    )
+    if target.sandbox:
+        check.sandbox_reads("the tracing settings as created; no trace is recorded offline")
+    declared = {
+        logical(fn["name"]): (fn.get("tracingConfig") or {}).get("mode", "PassThrough")
+        for fn in expected.of_type("aws:lambda/function:Function")
+    }
+    deployed = {
+        logical(name): config.get("TracingConfig", {}).get("Mode") for name, config in inventory.functions.items()
+    }
+    assert deployed == declared
+    (machine,) = expected.of_type("aws:sfn/stateMachine:StateMachine")
+    wanted = bool((machine.get("tracingConfiguration") or {}).get("enabled"))
+    assert bool((inventory.state_machines[arn].get("tracingConfiguration") or {}).get("enabled")) == wanted

@@ -2,8 +2,9 @@
 
 Each check names itself (its docstring's first line) and the command a user can run by hand to
 see the same thing (``check.rerun(...)``); against the sandbox, a check that reads the sandbox's
-equivalent of something only AWS produces says so (``check.sandbox_reads(...)``). The lines go to
-the console as each check ends; pytest's own JUnit XML carries the same names and commands as
+equivalent of something only AWS produces says so (``check.sandbox_reads(...)``). The line (one per
+check: outcome, title, the reason of a failure, then ``$`` and the command) goes to the console as
+each check ends; pytest's own JUnit XML carries the same names and commands as
 test properties.
 """
 
@@ -147,7 +148,7 @@ class VerifyPlugin:
         if reason:
             text += f": {reason}"
         if properties.get("rerun"):
-            text += f"\n      $ {properties['rerun']}"
+            text += f"   $ {properties['rerun']}"
         self.out.write(text + "\n")
         self.out.flush()
 
