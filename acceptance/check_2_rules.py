@@ -17,7 +17,7 @@ from acceptance.inventory import DeployedRule, Inventory, arn_name, logical
 from acceptance.plugin import Check, expected_program
 from acceptance.target import PROJECT, Target
 from event_schemas import EventSchema, load
-from event_schemas.catalog import BEGIN, END, README_PATH, representative_event
+from sandbox.catalog import BEGIN, END, README_PATH, representative_event
 from sandbox.program.evaluation import DeclaredResource, Program
 
 RULE = "aws:cloudwatch/eventRule:EventRule"

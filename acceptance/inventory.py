@@ -57,6 +57,8 @@ class Inventory:
     functions: dict[str, dict[str, Any]] = field(default_factory=dict)
     state_machines: dict[str, dict[str, Any]] = field(default_factory=dict)
     log_groups: set[str] = field(default_factory=set)
+    #: Every event source mapping of the stack's functions, as ``list-event-source-mappings`` shows it.
+    event_source_mappings: list[dict[str, Any]] = field(default_factory=list)
     rest_api_id: str | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
 
@@ -66,13 +68,15 @@ class Inventory:
         return found[0] if found else None
 
 
-def _pages(call: Any, key: str, token: str = "NextToken", **kwargs: Any) -> Iterator[Any]:
+def _pages(call: Any, key: str, token: str = "NextToken", answer: str = "", **kwargs: Any) -> Iterator[Any]:
+    """Every item of a paged list; ``answer`` names the next page's token in a response when it differs."""
+    answer = answer or token
     while True:
         page = call(**kwargs)
         yield from page.get(key, [])
-        if not page.get(token):
+        if not page.get(answer):
             return
-        kwargs[token] = page[token]
+        kwargs[token] = page[answer]
 
 
 def _dimension(alarm: dict[str, Any], name: str) -> str | None:
@@ -107,6 +111,10 @@ def _queues(target: Target, inventory: Inventory) -> None:
         destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination", "")
         if destination.startswith("arn:aws") and ":sqs:" in destination:
             arns.add(destination)
+    for mapping in inventory.event_source_mappings:
+        destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination", "")
+        if ":sqs:" in destination:
+            arns.add(destination)
     for arn in sorted(arns):
         inventory.dead_letter_queues[arn] = sqs.get_queue_url(QueueName=arn_name(arn))["QueueUrl"]
     for alarm in inventory.alarms:
@@ -127,6 +135,20 @@ def _functions_and_machines(target: Target, inventory: Inventory) -> None:
     machines |= {str(target.outputs["payment_state_machine_arn"])}
     for arn in sorted(m for m in machines if m):
         inventory.state_machines[arn] = sfn.describe_state_machine(stateMachineArn=arn)
+
+
+def _event_source_mappings(target: Target, inventory: Inventory) -> None:
+    """The mappings of every function found so far, their functions' configurations added."""
+    lambda_ = target.client("lambda")
+    for name in sorted(inventory.functions):
+        found = _pages(
+            lambda_.list_event_source_mappings, "EventSourceMappings", "Marker", "NextMarker", FunctionName=name
+        )
+        inventory.event_source_mappings += list(found)
+    for mapping in inventory.event_source_mappings:
+        name = arn_name(mapping["FunctionArn"])
+        if name not in inventory.functions:
+            inventory.functions[name] = lambda_.get_function_configuration(FunctionName=name)
 
 
 def _rest_api(target: Target, inventory: Inventory) -> None:
@@ -162,6 +184,7 @@ def discover(target: Target) -> Inventory:
     inventory.alarms = list(_pages(cloudwatch.describe_alarms, "MetricAlarms", AlarmNamePrefix=prefix))
     inventory.rules = _rules(target, inventory.alarms)
     _functions_and_machines(target, inventory)
+    _event_source_mappings(target, inventory)
     _queues(target, inventory)
     _rest_api(target, inventory)
     _log_groups(inventory)

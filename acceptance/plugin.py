@@ -40,6 +40,10 @@ class Check:
         """Against the sandbox: the record read instead of one only AWS produces."""
         self.node.user_properties.append(("sandbox", what))
 
+    def note(self, what: str) -> None:
+        """What the user should know of this check's result, on any target."""
+        self.node.user_properties.append(("note", what))
+
 
 @dataclass
 class Scenario:
@@ -145,6 +149,8 @@ class VerifyPlugin:
         text = f"{outcome}  {properties.get('check', nodeid)}"
         if properties.get("sandbox"):
             text += f" (sandbox: {properties['sandbox']})"
+        if properties.get("note"):
+            text += f" ({properties['note']})"
         if reason:
             text += f": {reason}"
         if properties.get("rerun"):

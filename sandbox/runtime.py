@@ -27,6 +27,7 @@ from sandbox.api.gateway import ApiServer, api_url_outputs
 from sandbox.aws import moto_speedups
 from sandbox.aws.emulation import Emulation
 from sandbox.aws.endpoint import EndpointServer
+from sandbox.aws.readonly_services import ReadOnlyServices
 from sandbox.delivery.contracts import VIOLATIONS_FILE, ContractLog
 from sandbox.delivery.rules import Dispatcher
 from sandbox.delivery.stream import TableStreams
@@ -35,7 +36,6 @@ from sandbox.functions import environment as function_environment
 from sandbox.functions import logs as function_logs
 from sandbox.functions.runtime import FunctionRuntime, logger_name
 from sandbox.ports import HOST, check_ports
-from sandbox.aws.readonly_services import ReadOnlyServices
 from sandbox.program.deploy import client, deploy
 from sandbox.program.evaluation import PROJECT_DIR, Program, email_config_keys
 

@@ -306,7 +306,9 @@ def _event_source_mapping(d: Deployment, mapping: DeclaredResource) -> None:
         raise NotEmulatedError(f"event source mapping {mapping.name}: the sandbox runs DynamoDB stream sources only")
     request: dict[str, Any] = {
         "EventSourceArn": mapping["eventSourceArn"],
-        "FunctionName": mapping["functionName"],
+        # moto keeps FunctionName as given and its ListEventSourceMappings filter compares it as a
+        # string, where Lambda takes a name or an ARN: created by name, a filter by name finds it.
+        "FunctionName": str(mapping["functionName"]).rpartition(":function:")[2],
         "StartingPosition": mapping["startingPosition"],
         "BatchSize": int(mapping.get("batchSize", 100)),
         "BisectBatchOnFunctionError": bool(mapping.get("bisectBatchOnFunctionError")),

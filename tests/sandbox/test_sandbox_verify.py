@@ -30,8 +30,8 @@ from acceptance.check_2_rules import CONTRACTS, readme_receivers
 from acceptance.run import run
 from acceptance.target import RESERVED_IDS, TargetError, order_ids, outputs_of_file, sandbox_target
 from components import order_service
-from event_schemas.catalog import README_PATH, representative_event
-from event_schemas.catalog import receivers as catalog_receivers
+from sandbox.catalog import README_PATH, representative_event
+from sandbox.catalog import receivers as catalog_receivers
 from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate
 from sandbox.runtime import Sandbox
 
@@ -78,6 +78,9 @@ def test_make_verify_passes_against_the_sandbox_with_every_check_run(
     assert f"ids {ids[0]} and {ids[1]}" in lines[1]
     # AND what only AWS records is said to be read from the sandbox's own record
     assert any("(sandbox: alarms are never evaluated offline" in line for line in results)
+    assert any("(sandbox: this stack does not own the registry" in line for line in results)
+    # AND the outbox's mapping was checked against the program, as list-event-source-mappings shows it
+    assert any(line.startswith("PASS  The outbox's mapping has the program's") for line in results)
 
 
 def _fail_update_order(sandbox: Sandbox) -> None:
@@ -103,15 +106,32 @@ def _replace_the_definition(sandbox: Sandbox) -> None:
     )
 
 
-def _leave_a_dead_letter_and_raise_an_alarm(sandbox: Sandbox) -> Callable[[], None]:
+def _outbox_mapping(sandbox: Sandbox) -> dict[str, Any]:
+    (mapping,) = sandbox.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    return mapping
+
+
+def _leave_dead_letters_and_raise_an_alarm(sandbox: Sandbox) -> Callable[[], None]:
     sqs = sandbox.client("sqs")
     (url,) = [u for u in sqs.list_queues()["QueueUrls"] if "/cw-catch-all-dlq" in u]
     sqs.send_message(QueueUrl=url, MessageBody="{}")
+    # the outbox's on-failure queue, as Lambda leaves a failed batch's record there
+    outbox_queue = _outbox_mapping(sandbox)["DestinationConfig"]["OnFailure"]["Destination"]
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=outbox_queue.split(":")[-1])["QueueUrl"], MessageBody="{}")
     cloudwatch = sandbox.client("cloudwatch")
     alarm = f"{sandbox.outputs['event_bus_name']}/ops-get-order-errors"
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="control test")
     # CloudWatch is not reset with the sandbox: the alarm is put back by hand.
     return lambda: cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="control test done")
+
+
+def _stop_retrying_the_outbox(sandbox: Sandbox) -> Callable[[], None]:
+    lambda_, mapping = sandbox.client("lambda"), _outbox_mapping(sandbox)
+    lambda_.update_event_source_mapping(UUID=mapping["UUID"], MaximumRetryAttempts=0)
+    # Lambda's mappings are not reset with the sandbox: the setting is put back by hand.
+    return lambda: lambda_.update_event_source_mapping(
+        UUID=mapping["UUID"], MaximumRetryAttempts=mapping["MaximumRetryAttempts"]
+    )
 
 
 def _shorten_a_retention(sandbox: Sandbox) -> None:
@@ -128,10 +148,11 @@ BREAKAGES: dict[str, tuple[Callable[[Sandbox], Callable[[], None] | None], str, 
     ),
     "workflow": (_replace_the_definition, "check_3_workflow.py", ["names no state", "program renders"]),
     "operations": (
-        _leave_a_dead_letter_and_raise_an_alarm,
+        _leave_dead_letters_and_raise_an_alarm,
         "check_5_operations.py",
-        ["cw-catch-all-dlq", "No alarm of the stack is in ALARM", "ops-get-order-errors"],
+        ["cw-catch-all-dlq", "outbox-dlq", "No alarm of the stack is in ALARM", "ops-get-order-errors"],
     ),
+    "outbox": (_stop_retrying_the_outbox, "check_7_outbox.py", ["'MaximumRetryAttempts': 0"]),
     "resources": (_shorten_a_retention, "check_6_resources.py", ["/aws/lambda/eda-demo-dev-notification': 1"]),
 }
 
@@ -234,27 +255,46 @@ def test_make_verify_with_a_made_up_stack_exits_2(tmp_path: Path) -> None:
     assert "stack 'nope'" in ours[0] and not done.stdout
 
 
-# --- a broken program variant (last: it restarts the shared sandbox) ------------------------------
+# --- a program variant (last: it restarts the shared sandbox) --------------------------------------
+#: The variant's config: the stack that owns the account's schema registry, with an EXPRESS workflow.
+OWNER_EXPRESS = {"eda-demo:manageSchemaRegistry": "true", "eda-demo:paymentWorkflowType": "EXPRESS"}
+
+
 @pytest.fixture(scope="module")
-def quoted_error_template(sandbox_pool: SandboxPool) -> Sandbox:
-    """A program variant whose DEFAULT_4XX template quotes messageString: its 403 and 413 bodies are not JSON."""
+def owner_variant(sandbox_pool: SandboxPool) -> Sandbox:
+    """One sandbox for three things the dev stack does not have: the registry, EXPRESS, and a broken template.
+
+    The stack owns the registry (so the sandbox serves it), runs its workflow as EXPRESS (so the
+    suite reads its executions from the workflow's log group), and its DEFAULT_4XX template quotes
+    messageString (so its 403 and 413 bodies are not JSON).
+    """
     templates = {**order_service.GATEWAY_RESPONSE_TEMPLATES, "DEFAULT_4XX": '{"error": "$context.error.messageString"}'}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(order_service, "GATEWAY_RESPONSE_TEMPLATES", templates)
-        program = evaluate("dev")
+        program = evaluate("dev", overrides=OWNER_EXPRESS)
     return sandbox_pool.acquire(program)
 
 
-def test_an_error_template_rendering_invalid_json_fails_the_api_checks(
-    quoted_error_template: Sandbox, dev_program: Program, tmp_path: Path
+def test_an_owner_express_variant_passes_the_registry_and_scenario_and_fails_on_its_error_template(
+    owner_variant: Sandbox, tmp_path: Path
 ) -> None:
-    # GIVEN a sandbox of the variant WHEN the API error checks run
-    status, lines, _ = _verify(quoted_error_template, dev_program, tmp_path, select=("check_4_api_errors.py",))
-    failed = [line for line in _results(lines) if line.startswith("FAIL  ")]
+    # GIVEN the variant's sandbox WHEN the scenario, the API error checks and the registry check run
+    registry = "check_6_resources.py::check_the_registry_holds_every_schema"
+    checks = ("check_1_scenario.py", "check_4_api_errors.py", registry)
+    status, lines, _ = _verify(owner_variant, owner_variant.program, tmp_path, select=checks)
+    results = _results(lines)
+    failed = [line for line in results if line.startswith("FAIL  ")]
     # THEN the 403 check fails on a body that is not JSON, and the 400 one (its own template) passes
     assert status == 1
     assert any("answers 403" in line and "not a JSON error" in line for line in failed), "\n".join(lines)
     assert any(line.startswith("PASS  A body the request validator refuses") for line in lines)
+    # AND the EXPRESS executions were read from the workflow's log group, and the served registry
+    # held every contract as published
+    (executions,) = [line for line in results if "payment workflow ran once per order" in line]
+    assert executions.startswith("PASS  ") and "aws logs filter-log-events" in executions, executions
+    (schemas,) = [line for line in results if "account's registry holds every contract" in line]
+    assert schemas.startswith("PASS  ") and "(sandbox:" not in schemas, schemas
+    assert all(line.startswith("PASS  ") for line in results if line not in failed and "answers 4" not in line)
 
 
 # --- pure parts -------------------------------------------------------------------------------------
