@@ -44,9 +44,10 @@ def eventually(probe: Callable[[], T], done: Callable[[T], bool], deadline: floa
     """Call ``probe`` until ``done`` holds for its answer or ``deadline`` (monotonic) passes; the last answer."""
     while True:
         answer = probe()
-        if done(answer) or time.monotonic() >= deadline:
+        now = time.monotonic()
+        if done(answer) or now >= deadline:
             return answer
-        time.sleep(pause)
+        time.sleep(min(pause, deadline - now))  # never past the deadline: one last probe at it
         pause = min(pause * 2, 2.0)
 
 

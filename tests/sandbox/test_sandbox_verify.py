@@ -36,7 +36,7 @@ from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate
 from sandbox.runtime import Sandbox
 
 #: The scenario's polling deadline in the control tests that make it fail (the sandbox completes in milliseconds).
-SHORT_DEADLINE = 0.5
+SHORT_DEADLINE = 0.3
 
 
 def _verify(
