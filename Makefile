@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -n 2 --dist worksteal
 # without it every run compiles the ~1,800 modules the sandbox and the tests import again.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install sandbox test lint typecheck unit bench cost cost-readme clean
+.PHONY: install sandbox test lint typecheck unit bench cost cost-readme verify clean
 
 # The venv is made without pip (ensurepip alone takes seconds); the interpreter's own pip, or a
 # venv's pip where the interpreter has none, brings the pinned uv into it.
@@ -44,9 +44,16 @@ sandbox: $(STAMP)
 
 test: lint typecheck unit
 
+# The acceptance suite (acceptance/): `make verify STACK=alice` (a deployed stack, through the Pulumi
+# CLI), `make verify OUTPUTS=outputs.json` (its `pulumi stack output --json`), or plain `make verify`
+# (the running sandbox). Exit 2 when the target cannot be checked; JUnit XML in .verify/.
+VERIFY_TARGET = $(if $(filter command line,$(origin STACK)),--stack $(STACK),$(if $(OUTPUTS),--outputs $(OUTPUTS),--sandbox .sandbox))
+verify: $(STAMP)
+	$(BIN)/python -m acceptance $(VERIFY_TARGET)
+
 lint: $(STAMP)
-	$(BIN)/ruff check components handlers event_schemas sandbox cost policy tests bench __main__.py
-	$(BIN)/ruff format --check components handlers event_schemas sandbox cost policy __main__.py
+	$(BIN)/ruff check components handlers event_schemas sandbox cost policy acceptance tests bench __main__.py
+	$(BIN)/ruff format --check components handlers event_schemas sandbox cost policy acceptance __main__.py
 	$(BIN)/actionlint .github/workflows/*.yml
 
 # pyrefly checks what [tool.pyrefly] in pyproject.toml includes against the installed packages' types.
@@ -68,4 +75,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_throughput
 
 clean:
-	rm -rf $(VENV) .sandbox .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .sandbox .verify .pytest_cache .ruff_cache .hypothesis

@@ -27,6 +27,7 @@ from sandbox.api.gateway import ApiServer, api_url_outputs
 from sandbox.aws import moto_speedups
 from sandbox.aws.emulation import Emulation
 from sandbox.aws.endpoint import EndpointServer
+from sandbox.aws.readonly_services import ReadOnlyServices
 from sandbox.delivery.contracts import VIOLATIONS_FILE, ContractLog
 from sandbox.delivery.rules import Dispatcher
 from sandbox.delivery.stream import TableStreams
@@ -113,6 +114,7 @@ class Sandbox:
         self.outbox: list[dict[str, Any]] = []
         self._outbox_lock = threading.Lock()
         self._moto: EndpointServer | None = None
+        self._readonly: ReadOnlyServices | None = None
         self._emulation: Emulation | None = None
         self._api: ApiServer | None = None
         self._api_thread: threading.Thread | None = None
@@ -185,20 +187,15 @@ class Sandbox:
         moto_speedups.apply()
         # The endpoint's request log would drown the event trace.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = EndpointServer(HOST, self.aws_port)
+        self._readonly = ReadOnlyServices(self.program)
+        self._readonly.install()
+        self._moto = EndpointServer(HOST, self.aws_port, intercept=self._readonly.answer)
         self._moto.start()
         self.aws_port = self._moto.port
         self.endpoint_url = f"http://{HOST}:{self.aws_port}"
         # State lives in memory and starts empty each run.
         moto_api_backend.reset()
-        # moto's Step Functions executes definitions only when asked to; its putEvents task
-        # calls the server on MOTO_PORT.
-        self._saved = {
-            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
-            "MOTO_PORT": os.environ.get("MOTO_PORT"),
-        }
-        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
-        os.environ["MOTO_PORT"] = str(self.aws_port)
+        self._run_state_machines()
 
     def _write_state(self) -> None:
         """The state dir a shell reads: the outputs, an empty outbox and the env file."""
@@ -220,6 +217,15 @@ class Sandbox:
                 outputs=self.outputs,
             )
         )
+
+    def _run_state_machines(self) -> None:
+        """Let moto's Step Functions execute definitions (it does only when asked to); its putEvents calls MOTO_PORT."""
+        self._saved = {
+            "stepfunctions": dict(default_user_config.get("stepfunctions", {})),
+            "MOTO_PORT": os.environ.get("MOTO_PORT"),
+        }
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        os.environ["MOTO_PORT"] = str(self.aws_port)
 
     def _trace(self, line: str) -> None:
         """One trace line, to whoever listens now (:meth:`reset` may change the listener)."""
@@ -275,6 +281,9 @@ class Sandbox:
             if getattr(self, "streams", None) is not None:
                 self.streams.uninstall()
                 self.mappings.shutdown()
+            if self._readonly is not None:
+                self._readonly.uninstall()
+                self._readonly = None
             if self._emulation is not None:
                 self._emulation.uninstall()
                 self._emulation = None

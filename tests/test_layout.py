@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("handlers", "event_schemas", "components", "sandbox", "cost")
+PACKAGES = ("handlers", "event_schemas", "components", "sandbox", "cost", "acceptance")
 # Lowest first. A module's layer is the longest entry its dotted name starts with.
 LAYERS = (
     "handlers",
@@ -30,6 +30,7 @@ LAYERS = (
     "sandbox",
     "sandbox.__main__",
     "cost",
+    "acceptance",
 )
 MAX_FUNCTION_LINES = 60
 
@@ -173,7 +174,7 @@ def test_an_upward_import_is_caught() -> None:
     assert layer("sandbox.__main__") > layer("sandbox.runtime") > layer("sandbox.aws.emulation")
 
 
-@pytest.mark.parametrize("package", ["components", "sandbox"])
+@pytest.mark.parametrize("package", ["components", "sandbox", "acceptance"])
 def test_every_function_is_at_most_60_lines(package: str) -> None:
     # GIVEN every function and method of the package, decorators included
     lengths = {

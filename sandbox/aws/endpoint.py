@@ -4,8 +4,9 @@ moto serves the services the program's resources live in (see :data:`SERVED_BACK
 the endpoint cannot answer faithfully gets an AWS-style error naming the operation, never a
 Docker message, an HTML page or a hang:
 
-- a service outside that list (S3, CloudWatch, API Gateway, ...): the program's resources of those
-  kinds are not created here, so an empty answer would mislead;
+- a service outside that list (S3, ...): the program has no resources of those kinds here, so an
+  empty answer would mislead (API Gateway's and EventBridge Schemas' reads of the declared
+  resources are answered by :mod:`sandbox.aws.readonly_services`, through the server's ``intercept``);
 - an operation moto does not implement, or a path it does not route;
 - anything the sandbox refuses on purpose (:class:`NotEmulated`), such as running Lambda code
   that is not one of the program's functions.
@@ -17,6 +18,7 @@ Those answer HTTP 501 with the error code ``NotImplemented`` in the protocol the
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -43,7 +45,7 @@ log = logging.getLogger("sandbox.endpoint")
 #: moto backends the endpoint serves: the services the program's resources live in, plus STS
 #: (who am I) and moto's own API. Every other service answers :class:`NotEmulated`.
 SERVED_BACKENDS = frozenset(
-    {"awslambda", "dynamodb", "events", "iam", "logs", "sns", "sqs", "stepfunctions", "sts"}
+    {"awslambda", "cloudwatch", "dynamodb", "events", "iam", "kms", "logs", "sns", "sqs", "stepfunctions", "sts"}
     | {"moto_api", "moto_api._internal"}
 )
 NOT_EMULATED_CODE = "NotImplemented"
@@ -225,7 +227,8 @@ def _refuse_service(backend: str) -> Callable[[dict[str, Any], Callable[..., Any
         body = environ["wsgi.input"].read(length) if length else b""
         reason = (
             f"the sandbox creates only the program's DynamoDB, EventBridge, Lambda, Step Functions, SQS, "
-            f"SNS, CloudWatch Logs and IAM resources, so it does not serve {backend}"
+            f"SNS, CloudWatch, CloudWatch Logs, KMS and IAM resources (and answers the reads of its REST API "
+            f"and schema registry), so it does not serve {backend}"
         )
         response: Response = not_emulated_response(environ, body, reason)
         return response(environ, start_response)
@@ -242,12 +245,31 @@ def create_app(backend: str) -> Any:
     return app
 
 
+#: Answers a request before moto does (``None``: moto answers); gets the WSGI environ and the body.
+Intercept = Callable[[dict[str, Any], bytes], "Response | None"]
+
+
+def _intercepting(app: Any, intercept: Intercept) -> Callable[..., Any]:
+    """``app`` behind ``intercept``, the request body kept for whichever answers."""
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        response = intercept(environ, body)
+        return app(environ, start_response) if response is None else response(environ, start_response)
+
+    return serve
+
+
 class EndpointServer:
     """The endpoint on ``host:port`` (0 picks a free port), served by daemon threads."""
 
-    def __init__(self, host: str, port: int) -> None:
-        """Bind now (so a taken port fails here), serve on :meth:`start`."""
-        app = DomainDispatcherApplication(create_app)
+    def __init__(self, host: str, port: int, intercept: Intercept | None = None) -> None:
+        """Bind now (so a taken port fails here), serve on :meth:`start`; ``intercept`` answers first."""
+        app: Any = DomainDispatcherApplication(create_app)
+        if intercept is not None:
+            app = _intercepting(app, intercept)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-aws", daemon=True)
 

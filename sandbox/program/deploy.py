@@ -24,6 +24,7 @@ import boto3
 import pulumi
 from botocore.client import BaseClient
 from moto.dynamodb.models import dynamodb_backends
+from moto.kms.models import kms_backends
 
 from sandbox.program.evaluation import DeclaredResource, Program
 
@@ -305,7 +306,9 @@ def _event_source_mapping(d: Deployment, mapping: DeclaredResource) -> None:
         raise NotEmulatedError(f"event source mapping {mapping.name}: the sandbox runs DynamoDB stream sources only")
     request: dict[str, Any] = {
         "EventSourceArn": mapping["eventSourceArn"],
-        "FunctionName": mapping["functionName"],
+        # moto keeps FunctionName as given and its ListEventSourceMappings filter compares it as a
+        # string, where Lambda takes a name or an ARN: created by name, a filter by name finds it.
+        "FunctionName": str(mapping["functionName"]).rpartition(":function:")[2],
         "StartingPosition": mapping["startingPosition"],
         "BatchSize": int(mapping.get("batchSize", 100)),
         "BisectBatchOnFunctionError": bool(mapping.get("bisectBatchOnFunctionError")),
@@ -370,6 +373,48 @@ def _target(d: Deployment, target: DeclaredResource) -> None:
         raise RuntimeError(f"could not create target {target.name}: {json.dumps(response['FailedEntries'])}")
 
 
+# --- CloudWatch and KMS (Operations) ------------------------------------------------------------
+def _metric_alarm(d: Deployment, alarm: DeclaredResource) -> None:
+    # Created as declared; never evaluated here (the sandbox emits no metrics): its state stays
+    # moto's initial one.
+    request: dict[str, Any] = {
+        "AlarmName": alarm["name"],
+        "AlarmDescription": alarm.get("alarmDescription", ""),
+        "ActionsEnabled": bool(alarm.get("actionsEnabled", True)),
+        "AlarmActions": list(alarm.get("alarmActions") or []),
+        "OKActions": list(alarm.get("okActions") or []),
+        "InsufficientDataActions": list(alarm.get("insufficientDataActions") or []),
+        "MetricName": alarm["metricName"],
+        "Namespace": alarm["namespace"],
+        "Statistic": alarm["statistic"],
+        "Dimensions": [{"Name": k, "Value": str(v)} for k, v in sorted((alarm.get("dimensions") or {}).items())],
+        "Period": int(alarm["period"]),
+        "EvaluationPeriods": int(alarm["evaluationPeriods"]),
+        "Threshold": float(alarm["threshold"]),
+        "ComparisonOperator": alarm["comparisonOperator"],
+        "TreatMissingData": alarm.get("treatMissingData", "missing"),
+    }
+    d.aws("cloudwatch").put_metric_alarm(**request)
+
+
+def _dashboard(d: Deployment, dashboard: DeclaredResource) -> None:
+    d.aws("cloudwatch").put_dashboard(
+        DashboardName=dashboard["dashboardName"], DashboardBody=dashboard["dashboardBody"]
+    )
+
+
+def _kms_key(d: Deployment, key: DeclaredResource) -> None:
+    created = d.aws("kms").create_key(Policy=key["policy"], Description=key.get("description", ""))["KeyMetadata"]
+    if key.get("enableKeyRotation"):
+        d.aws("kms").enable_key_rotation(KeyId=created["KeyId"])
+    # KMS picks a key's id; the program's topic names the one the provider reported, so the key
+    # takes that id here (moto keeps keys by id; its API has no other way to set one).
+    backend = kms_backends[d.program.account_id][d.program.region]
+    moved = backend.keys.pop(created["KeyId"])
+    moved.id, moved.arn = key["keyId"], key["arn"]
+    backend.keys[key["keyId"]] = moved
+
+
 Creator = Callable[[Deployment, DeclaredResource], None]
 
 #: One creator per emulated resource type, in the order they are created (what refers to
@@ -394,6 +439,9 @@ CREATORS: dict[str, Creator] = {
     "aws:cloudwatch/eventArchive:EventArchive": _archive,
     "aws:cloudwatch/eventRule:EventRule": _rule,
     "aws:cloudwatch/eventTarget:EventTarget": _target,
+    "aws:kms/key:Key": _kms_key,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
 }
 
 _SERVED_BY_API = "served elsewhere: sandbox/api/ serves the REST API from these declarations"
@@ -418,11 +466,8 @@ NOT_DEPLOYED: dict[str, str] = {
         )
     },
     "aws:apigateway/account:Account": "not emulated, on purpose: an account-wide setting; the local API logs itself",
-    "aws:kms/key:Key": "not emulated, on purpose: moto keeps a topic's key ID without encrypting with it",
-    "aws:cloudwatch/metricAlarm:MetricAlarm": "not emulated, on purpose: the sandbox emits no CloudWatch metrics",
-    "aws:cloudwatch/dashboard:Dashboard": "not emulated, on purpose: a console view, nothing runs from it",
-    "aws:schemas/registry:Registry": "not emulated: moto has no EventBridge Schemas (contracts: event_schemas/)",
-    "aws:schemas/schema:Schema": "not emulated: moto has no EventBridge Schemas (contracts: event_schemas/)",
+    "aws:schemas/registry:Registry": "served elsewhere: sandbox/aws/readonly_services.py answers its reads",
+    "aws:schemas/schema:Schema": "served elsewhere: sandbox/aws/readonly_services.py answers its reads",
     "aws:wafv2/webAcl:WebAcl": "not emulated: moto's WAFv2 does not run rules; the local API has no WAF in front",
     "aws:wafv2/webAclAssociation:WebAclAssociation": "not emulated: the local API has no WAF in front",
     #: ``{project}`` stands for the project's name, the dynamic resource's module.

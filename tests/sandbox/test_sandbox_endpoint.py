@@ -528,10 +528,15 @@ def test_events_are_routed_with_eventbridges_semantics_not_moto_s(endpoint: Sand
 # --- what the endpoint does not serve -----------------------------------------------------------------
 NOT_SERVED: dict[str, tuple[str, str, Callable[[Sandbox], Any]]] = {
     "S3 (a service the program does not use)": ("s3", "", lambda s: s.client("s3").list_buckets()),
-    "CloudWatch (not created here)": (
-        "cloudwatch",
-        "DescribeAlarms",
-        lambda s: s.client("cloudwatch").describe_alarms(),
+    "API Gateway beyond its reads (the API is served on its own port)": (
+        "apigateway",
+        "CreateRestApi",
+        lambda s: s.client("apigateway").create_rest_api(name="another"),
+    ),
+    "EventBridge Schemas beyond its reads": (
+        "schemas",
+        "CreateRegistry",
+        lambda s: s.client("schemas").create_registry(RegistryName="another"),
     ),
     "Lambda response streaming": (
         "lambda",
