@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.server import ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from jsonschema.protocols import Validator
@@ -48,6 +48,9 @@ from sandbox.gateway_responses import (
 )
 from sandbox.program import Program
 from sandbox.request_validation import body_problem, model_validator
+
+if TYPE_CHECKING:
+    from sandbox.console.recorder import Recorder
 
 log = logging.getLogger("sandbox.api")
 _NO_ROUTE = GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
@@ -223,6 +226,9 @@ def declared_gateway_responses(program: Program) -> dict[str, DeclaredResponse]:
 class ApiServer:
     """A threaded HTTP server in front of the program's functions."""
 
+    #: The console's recorder while it runs: told of every request and its answer.
+    observer: Recorder | None = None
+
     def __init__(self, program: Program, functions: Invoker, host: str, port: int) -> None:
         """Bind ``host:port`` (raises OSError when the port is taken).
 
@@ -272,8 +278,13 @@ class ApiServer:
     ) -> Answer:
         """Answer one request as API Gateway would, and write its access log line."""
         self._answering.request, self._answering.error = None, None
+        started = time.monotonic()
         answer = self._route(method, raw_path, headers, body, client_ip)
         request: RequestContext | None = self._answering.request
+        if self.observer is not None:
+            resource = request.resource_path if request is not None else None
+            seconds = time.monotonic() - started
+            self.observer.api_request(method, raw_path, resource, answer[0], body, answer[2], seconds)
         if self.access_log is not None and request is not None:
             status, _, answer_body = answer
             line = self.access_log.line(request, status, answer_body, self._answering.error)

@@ -23,9 +23,12 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from event_schemas.validate import problems
+
+if TYPE_CHECKING:
+    from sandbox.console.recorder import Recorder
 
 log = logging.getLogger("sandbox.contracts")
 #: The file, in the sandbox's state dir.
@@ -70,6 +73,9 @@ def mark(kind: str, found: list[str]) -> str:
 class ContractLog:
     """Checks events and appends the breaches to ``contract-violations.jsonl`` (thread-safe)."""
 
+    #: The console's recorder while it runs: told of every breach.
+    observer: Recorder | None = None
+
     def __init__(self, path: Path) -> None:
         """A log writing to ``path`` (created empty by :meth:`clear`)."""
         self.path = path
@@ -94,6 +100,8 @@ class ContractLog:
         if breach is None:
             return ""
         kind, found = breach
+        if self.observer is not None:
+            self.observer.contract_breach(event, kind, found)
         line = {
             "time": event.get("time"),
             "kind": kind,

@@ -26,7 +26,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import JsonRESTError
@@ -42,6 +42,9 @@ from sandbox.delivery import Dispatcher
 from sandbox.endpoint import NotEmulated
 from sandbox.event_patterns import PatternError, parse_pattern, parse_test_event
 from sandbox.functions import DeclaredFunction, FunctionRuntime
+
+if TYPE_CHECKING:
+    from sandbox.console.recorder import Recorder
 
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 #: Largest request payload Lambda accepts: 6 MB synchronous, 1 MB asynchronous (since October 2025:
@@ -79,6 +82,9 @@ def _epoch(value: Any) -> float:
 
 class Emulation:
     """The sandbox's corrections to moto, installed while a sandbox runs."""
+
+    #: The console's recorder while it runs: told of every execution started.
+    observer: Recorder | None = None
 
     def __init__(
         self, functions: FunctionRuntime, dispatcher: Dispatcher, on_trace: Callable[[str], None] | None = None
@@ -210,9 +216,9 @@ class Emulation:
         return change
 
     # --- Step Functions -------------------------------------------------------------------------
-    @staticmethod
-    def _named_executions() -> Callable[..., Any]:
+    def _named_executions(self) -> Callable[..., Any]:
         original = StepFunctionsParserBackend.start_execution
+        emulation = self
 
         def start_execution(
             backend: StepFunctionsParserBackend,
@@ -227,7 +233,11 @@ class Emulation:
                 backend._validate_name(name)
             else:
                 name = str(uuid.uuid4())
-            return original(backend, state_machine_arn, name, execution_input, trace_header)  # pyrefly: ignore[bad-argument-type]
+            started = original(backend, state_machine_arn, name, execution_input, trace_header)  # pyrefly: ignore[bad-argument-type]
+            if emulation.observer is not None:
+                machine = state_machine_arn.split(":")[-1]
+                emulation.observer.execution_started(machine, started.exec_arn, execution_input)
+            return started
 
         return start_execution
 

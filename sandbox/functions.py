@@ -18,12 +18,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox import logs as function_logs
 from sandbox.logs import FunctionScope
 from sandbox.platform_log import error_line, error_payload, platform_end, platform_start
 from sandbox.program import PROJECT_DIR, Program
+
+if TYPE_CHECKING:
+    from sandbox.console.recorder import Recorder
 
 FUNCTION_TYPE = "aws:lambda/function:Function"
 INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
@@ -105,6 +108,9 @@ def declared_functions(program: Program) -> dict[str, DeclaredFunction]:
 class FunctionRuntime:
     """Loads and invokes the program's functions in this process."""
 
+    #: The console's recorder while it runs: told of every run, its duration and its error.
+    observer: Recorder | None = None
+
     def __init__(self, program: Program, endpoint_url: str) -> None:
         """Functions of ``program``, whose AWS calls go to ``endpoint_url``."""
         self.functions = declared_functions(program)
@@ -160,8 +166,12 @@ class FunctionRuntime:
             if time.monotonic() - started <= fn.timeout_seconds:
                 record([error_line(fn, error_payload(error, request_id))])
             report("error")
+            if self.observer is not None:
+                self.observer.function_run(fn.name, event, time.monotonic() - started, error)
             raise
         report("success")
+        if self.observer is not None:
+            self.observer.function_run(fn.name, event, time.monotonic() - started, None)
         return result
 
     def _entry(self, fn: DeclaredFunction) -> Callable[[dict[str, Any], Any], Any]:

@@ -25,6 +25,8 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from sandbox import logs as function_logs
 from sandbox import moto_speedups, shell
 from sandbox.api import ApiServer, api_url_outputs
+from sandbox.console import DEFAULT_ORDERS
+from sandbox.console.console import Console
 from sandbox.contracts import VIOLATIONS_FILE, ContractLog
 from sandbox.delivery import Dispatcher
 from sandbox.deploy import client, deploy
@@ -95,8 +97,10 @@ class Sandbox:
         on_trace: Callable[[str], None] | None = None,
         echo_function_logs: bool = False,
         drain_seconds: float = 2.0,
+        console_port: int | None = None,
+        console_orders: int = DEFAULT_ORDERS,
     ) -> None:
-        """Prepare (but do not start) a sandbox of ``program``."""
+        """Prepare (but do not start) a sandbox of ``program`` (with its console on ``console_port`` unless None)."""
         self.program = program
         self.aws_port = aws_port
         self.api_port = api_port
@@ -116,6 +120,9 @@ class Sandbox:
         self.outputs: dict[str, Any] = {}
         #: Every event put on a bus breaking its contract, as ``contract-violations.jsonl`` lines.
         self.contracts = ContractLog(state_dir / VIOLATIONS_FILE)
+        self.console_port, self.console_orders = console_port, console_orders
+        #: The console (``sandbox.console``) while it runs, else None.
+        self.console: Console | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -138,7 +145,7 @@ class Sandbox:
             raise
 
     def _start(self) -> None:
-        check_ports(self.api_port, self.aws_port)
+        check_ports(self.api_port, self.aws_port, self.console_port)
         moto_speedups.apply()
         # The endpoint's request log would drown the event trace.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -183,6 +190,9 @@ class Sandbox:
         self.api_url = self._api.url
         self._api_thread = threading.Thread(target=self._api.serve_forever, name="sandbox-api", daemon=True)
         self._api_thread.start()
+        if self.console_port is not None:
+            self.console = Console(self, self.console_port, self.console_orders)
+            self.console.start()
 
         # The outputs `pulumi stack output` shows, the API's URL pointing at the local API.
         self.outputs = {**self.program.outputs, **dict.fromkeys(api_url_outputs(self.program), self.api_url)}
@@ -232,6 +242,8 @@ class Sandbox:
             self.outbox.clear()
             (self.state_dir / "outbox.jsonl").write_text("")
         self.contracts.clear()
+        if self.console is not None:
+            self.console.reset()
 
     @property
     def env_path(self) -> Path:
@@ -241,6 +253,9 @@ class Sandbox:
     def stop(self) -> None:
         """Stop serving, put moto back as it was, release the ports."""
         try:
+            if self.console is not None:
+                self.console.stop()
+                self.console = None
             if self._api is not None:
                 self._api.shutdown()
                 self._api = None
@@ -320,6 +335,8 @@ class Sandbox:
             with (self.state_dir / "outbox.jsonl").open("a") as out:
                 out.write(json.dumps(entry) + "\n")
         self._trace(f"email: {subject or message}")
+        if self.console is not None:
+            self.console.recorder.email(arn, subject, message, entry["to"])
 
     # --- helpers for callers and tests ----------------------------------------------------------
     def client(self, service: str) -> Any:
