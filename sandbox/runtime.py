@@ -140,6 +140,9 @@ class Sandbox:
             raise RuntimeError("another sandbox is running in this process")
         try:
             self._start()
+            if self.console_port is not None:
+                self.console = Console(self, self.console_port, self.console_orders)
+                self.console.start()
         except BaseException:
             self.stop()
             raise
@@ -190,9 +193,6 @@ class Sandbox:
         self.api_url = self._api.url
         self._api_thread = threading.Thread(target=self._api.serve_forever, name="sandbox-api", daemon=True)
         self._api_thread.start()
-        if self.console_port is not None:
-            self.console = Console(self, self.console_port, self.console_orders)
-            self.console.start()
 
         # The outputs `pulumi stack output` shows, the API's URL pointing at the local API.
         self.outputs = {**self.program.outputs, **dict.fromkeys(api_url_outputs(self.program), self.api_url)}

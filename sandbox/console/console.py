@@ -136,11 +136,21 @@ class Console:
         parts = [sandbox.functions, sandbox.dispatcher, sandbox.contracts, sandbox._emulation, sandbox._api]
         return [part for part in parts if part is not None]
 
-    def start(self) -> None:
-        """Wire the recorder in and serve the page."""
+    def wire(self) -> None:
+        """Make the sandbox's parts report to the recorder (and tap the table writes)."""
         for part in self._observed():
             part.observer = self.recorder
         self._tap.install()
+
+    def unwire(self) -> None:
+        """The sandbox's parts run unobserved again, exactly as without a console."""
+        self._tap.uninstall()
+        for part in self._observed():
+            part.observer = None
+
+    def start(self) -> None:
+        """Wire the recorder in and serve the page."""
+        self.wire()
         self._thread = threading.Thread(target=self.server.serve_forever, name="sandbox-console", daemon=True)
         self._thread.start()
 
@@ -152,6 +162,4 @@ class Console:
     def stop(self) -> None:
         """Stop serving and unwire (the sandbox's parts run unobserved again)."""
         self.server.shutdown()
-        self._tap.uninstall()
-        for part in self._observed():
-            part.observer = None
+        self.unwire()

@@ -67,7 +67,7 @@ def _api_part(program: Program, recorder: Recorder, nodes: dict[str, Any], edges
     from sandbox.api import declared_routes
 
     for api in program.of_type("aws:apigateway/restApi:RestApi"):
-        nodes[api.name] = {"id": api.name, "label": f"API {api['name']}", "kind": "API", "column": 0, "count": ""}
+        nodes[api.name] = {"id": api.name, "label": api["name"], "kind": "API", "column": 0, "count": ""}
         for route in declared_routes(program):
             fn = _arn_node(program, route.function_arn)
             if fn is None:
@@ -151,7 +151,8 @@ def _store_part(program: Program, recorder: Recorder, nodes: dict[str, Any], edg
     for store in stores:
         is_table = store.type == "aws:dynamodb/table:Table"
         counted = recorder.count("table", store["name"]) if is_table else recorder.count("email", store["arn"])
-        nodes[store.name] = _node(store, 4, f"{counted} {'writes' if is_table else 'messages'}")
+        # A topic that is also a rule's target keeps its place among the targets.
+        nodes.setdefault(store.name, _node(store, 4))["count"] = f"{counted} {'writes' if is_table else 'messages'}"
         for fn in program.of_type("aws:lambda/function:Function"):
             variables = ((fn.get("environment") or {}).get("variables") or {}).values()
             if fn.name in nodes and {store.get("name"), store.get("arn")} & set(variables):
@@ -187,7 +188,7 @@ def execution_states(account: str, region: str, execution_arn: str) -> dict[str,
         entered = event.get("stateEnteredEventDetails")
         if entered:
             if states and states[-1]["type"] == "Choice":
-                states[-1]["decision"] = f"→ {entered['name']}"
+                states[-1]["decision"] = f"chose {entered['name']}"
             states.append(
                 {
                     "name": entered["name"],

@@ -126,7 +126,7 @@ def test_the_original_scenario_is_one_timeline_per_order(sandbox: Sandbox) -> No
     (execution,) = [e for e in completed["timeline"] if e["kind"] == "execution"]
     assert execution["detail"]["status"] == "SUCCEEDED"
     states = execution["detail"]["states"]
-    assert states[0]["type"] == "Choice" and states[0]["decision"] == f"→ {states[1]['name']}"
+    assert states[0]["type"] == "Choice" and states[0]["decision"] == f"chose {states[1]['name']}"
     assert [i["detail"]["status"] for i in completed["timeline"] if i["kind"] == "item"] == [
         contract.ORDER_CREATED,
         contract.ORDER_COMPLETED,

@@ -2,7 +2,7 @@
 // through textContent (events and bodies are the user's own input), never as HTML.
 "use strict";
 
-const POLL_MS = 400;
+const POLL_MS = 300;
 const state = { version: -1, selected: null, pinned: false, faultTargets: {}, orders: [] };
 
 function el(tag, attrs, ...children) {
@@ -56,7 +56,7 @@ function entryDetail(entry) {
     return el("small", {}, rules.length ? ` matched ${rules.join("; ")}` : " matched no rule");
   }
   if (entry.kind === "execution" && detail.states) {
-    return el("div", { class: "states" }, detail.states.map((s) => `${s.name} (${s.type})${s.decision ? " " + s.decision : ""}`).join(" → "));
+    return el("div", { class: "states" }, detail.states.map((s) => `${s.name} (${s.type}${s.decision ? ", " + s.decision : ""})`).join(" → "));
   }
   if (entry.kind === "item" && detail.item) return el("small", {}, " " + JSON.stringify(detail.item));
   if (detail.error) return el("small", {}, ` ${detail.error}`);
@@ -69,15 +69,15 @@ function renderTimeline(view) {
   const list = document.getElementById("timeline");
   if (!view) { title.textContent = "Timeline"; list.replaceChildren(); return; }
   title.replaceChildren(`Order ${view.id} `, el("span", { class: `status ${view.status || ""}` }, view.status || "…"),
-    view.dropped ? el("small", {}, ` (${view.dropped} oldest entries not kept)`) : null);
+    ...(view.dropped ? [el("small", {}, ` (${view.dropped} oldest entries not kept)`)] : []));
   const start = view.timeline.length ? view.timeline[0].time : 0;
   list.replaceChildren(...view.timeline.map((entry) => el("li", {
     class: entry.ok === false ? "failed" : "", "data-kind": entry.kind,
   },
   el("span", { class: "at" }, offset(entry.time, start)),
   el("span", { class: `kind ${entry.kind}` }, entry.kind),
-  el("span", { class: "title" }, entry.title, entryDetail(entry)),
-  el("details", {}, el("summary", {}, "details"), el("pre", {}, JSON.stringify(entry.detail, null, 2))))));
+  el("span", { class: "title" }, entry.title, entryDetail(entry),
+    el("details", {}, el("summary", {}, "details"), el("pre", {}, JSON.stringify(entry.detail, null, 2)))))));
 }
 
 function renderFaults(faults) {
@@ -112,7 +112,7 @@ function edgePath(a, b) {
 }
 
 function renderArchitecture(graph) {
-  const W = 190, H = 34, GAP_X = 60, GAP_Y = 12;
+  const W = 230, H = 34, GAP_X = 70, GAP_Y = 10;
   const columns = {};
   const at = {};
   for (const node of graph.nodes) (columns[node.column] ||= []).push(node);
@@ -135,7 +135,7 @@ function renderArchitecture(graph) {
     }
   }
   for (const { x, y, node } of Object.values(at)) {
-    const label = node.label.length > 30 ? node.label.slice(0, 29) + "…" : node.label;
+    const label = node.label.length > 36 ? node.label.slice(0, 35) + "…" : node.label;
     svg.append(el("svg:g", { class: `node ${node.kind}`, "data-node": node.id },
       el("svg:title", {}, `${node.kind} ${node.label}`),
       el("svg:rect", { x, y, width: W, height: H }),
