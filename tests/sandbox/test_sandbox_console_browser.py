@@ -1,8 +1,10 @@
 """The console in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-One browser for the module and the process's one sandbox (reset per test). The page is watched
+One browser and the process's one sandbox; one test, so that the browser starts once even when
+the suite runs on several workers. The page is watched
 as a user watches it: it must update by itself (it polls the console) while orders are posted to
-the API as ``curl`` posts them. The first test writes the README's screenshot (``docs/console.png``).
+the API as ``curl`` posts them. After the original scenario it writes the README's screenshot
+(``docs/console.png``).
 """
 
 from __future__ import annotations
@@ -68,7 +70,15 @@ def payment_choice(sandbox: Sandbox) -> dict[str, Any]:
     return json.loads(machine["definition"])["States"]["isFraud"]
 
 
-def test_the_original_scenario_shows_each_order_reaching_its_final_status(page: Page, sandbox: Sandbox) -> None:
+def test_the_console_shows_the_original_scenario_then_a_fault_its_retries_its_dead_letter_and_a_redrive(
+    page: Page, sandbox: Sandbox
+) -> None:
+    """One user's session, in one browser: the two parts share its start-up (a few seconds)."""
+    original_scenario(page, sandbox)
+    fault_then_redrive(page, sandbox)
+
+
+def original_scenario(page: Page, sandbox: Sandbox) -> None:
     # GIVEN the console's page, open
     # WHEN the original two orders are posted to the API
     assert post_order(sandbox, 101, 100).status == 201
@@ -101,9 +111,7 @@ def test_the_original_scenario_shows_each_order_reaching_its_final_status(page: 
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
-def test_a_fault_on_update_order_retries_dead_letters_and_a_redrive_completes_the_order(
-    page: Page, sandbox: Sandbox
-) -> None:
+def fault_then_redrive(page: Page, sandbox: Sandbox) -> None:
     # GIVEN update-order made to raise for its next 3 attempts, from the page's form
     page.select_option("#fault-kind", "lambda")
     page.select_option("#fault-target", "orders-update-order-fn")
@@ -111,8 +119,10 @@ def test_a_fault_on_update_order_retries_dead_letters_and_a_redrive_completes_th
     page.select_option("#fault-unit", "attempts")
     page.click("#fault-add")
     expect(page.locator("#faults li.fault")).to_contain_text("lambda orders-update-order-fn: failed 0, 3 attempts left")
-    # WHEN an order is placed
+    expect(page.locator("#faults-on")).to_have_text("1 fault on")
+    # WHEN an order is placed, and chosen in the list
     assert post_order(sandbox, 103, 100).status == 201
+    page.click('#orders li[data-order="103"]')
     # THEN its timeline shows the three failed runs, Lambda's two retries, then the dead letter
     timeline = page.locator("#timeline")
     expect(timeline.locator('li[data-kind="dead-letter"]')).to_contain_text("order-service-filtering-payments-dlq")
@@ -120,6 +130,7 @@ def test_a_fault_on_update_order_retries_dead_letters_and_a_redrive_completes_th
     expect(timeline.locator("li.failed", has_text="raised InjectedFaultError")).to_have_count(3)
     # AND the fault went off after its 3 attempts; the queue holds the event; the alarms are named
     expect(page.locator("#faults")).to_have_text("No fault on.")
+    expect(page.locator("#faults-on")).to_be_hidden()
     queue = page.locator('#dlq li[data-queue="order-service-filtering-payments-dlq"]')
     expect(queue.locator(".count")).to_have_text("1")
     expect(queue).to_contain_text("order 103 PaymentSucceeded")

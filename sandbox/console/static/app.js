@@ -81,6 +81,9 @@ function renderTimeline(view) {
 }
 
 function renderFaults(faults) {
+  const badge = document.getElementById("faults-on");
+  badge.hidden = !faults.length;
+  badge.textContent = faults.length === 1 ? "1 fault on" : `${faults.length} faults on`;
   replace(document.getElementById("faults"), faults.map((fault) => el("li", { class: "fault", "data-fault": fault.id },
     `#${fault.id} ${fault.kind} ${fault.target}: failed ${fault.failures}, `,
     fault.attempts_left !== null ? `${fault.attempts_left} attempts left ` : `${fault.seconds_left} s left `,
@@ -135,11 +138,12 @@ function renderArchitecture(graph) {
     }
   }
   for (const { x, y, node } of Object.values(at)) {
-    const label = node.label.length > 36 ? node.label.slice(0, 35) + "…" : node.label;
+    const text = `${node.kind} ${node.label}`;
+    const label = text.length > 38 ? text.slice(0, 37) + "…" : text;
     svg.append(el("svg:g", { class: `node ${node.kind}`, "data-node": node.id },
       el("svg:title", {}, `${node.kind} ${node.label}`),
       el("svg:rect", { x, y, width: W, height: H }),
-      el("svg:text", { x: x + 6, y: y + 14 }, `${node.kind} ${label}`),
+      el("svg:text", { x: x + 6, y: y + 14 }, label),
       el("svg:text", { class: "count", x: x + 6, y: y + 27 }, node.count || "")));
   }
   document.getElementById("architecture").replaceChildren(svg);
