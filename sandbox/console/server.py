@@ -15,6 +15,7 @@ The API (``curl`` lines in the README):
   alarms, dead-letter counts: what the page polls;
 - ``GET /api/orders``, ``GET /api/orders/<id>`` — the orders, one order's timeline;
 - ``GET /api/architecture``, ``GET /api/alarms``, ``GET /api/dead-letters``;
+- ``GET /api/unattributed`` — the last reports that name no order (an event without ``detail.id``);
 - ``GET /api/faults`` — the faults on, and what each kind can target;
 - ``POST /api/faults`` ``{"kind": "lambda"|"put_events"|"start_execution", "target": name,
   "attempts": N | "seconds": S}`` — turn a fault on (201);
@@ -155,6 +156,7 @@ class ConsoleServer:
             "/api/alarms": lambda: views.alarms(program, recorder),
             "/api/dead-letters": lambda: views.dead_letter_queues(program),
             "/api/faults": self.faults,
+            "/api/unattributed": lambda: [entry.as_json() for entry in recorder.unattributed()],
         }
         if path in simple:
             return _json(200, simple[path]())
@@ -201,7 +203,7 @@ class ConsoleServer:
     @staticmethod
     def _get_route(path: str) -> bool:
         return path in STATIC_FILES or bool(
-            re.fullmatch(r"/api/(overview|orders(/[^/]+)?|architecture|alarms|dead-letters|faults)", path)
+            re.fullmatch(r"/api/(overview|orders(/[^/]+)?|architecture|alarms|dead-letters|faults|unattributed)", path)
         )
 
     def _redrive(self, queue: str) -> int:

@@ -12,9 +12,13 @@ import json
 from typing import Any
 
 import pytest
+from moto.dynamodb.models.table import Table
 from sandbox_testkit import Response, dead_letters, get_order, http, post_order
 
 from handlers import contract
+from sandbox.__main__ import parse_arguments
+from sandbox.console import DEFAULT_ORDERS, DEFAULT_PORT
+from sandbox.console.faults import FaultBoard, InjectedFaultError
 from sandbox.console.recorder import MAX_ENTRIES, MAX_TEXT, Recorder
 from sandbox.console.server import MAX_BODY_BYTES, refusal
 from sandbox.runtime import Sandbox
@@ -270,3 +274,87 @@ def test_the_server_refuses_foreign_hosts_and_origins_and_oversized_bodies(modul
     response = page.getresponse()
     assert response.status == 200 and b'<script src="/static/app.js">' in response.read()
     page.close()
+
+
+# --- faults, pure: a fake clock and the sandbox's seams as plain objects -------------------------
+class _Seams:
+    def __init__(self) -> None:
+        self.faults: dict[str, Any] = {}
+        self.put_events_fault: Any = None
+        self.target_faults: dict[str, Any] = {}
+
+
+def _board() -> tuple[FaultBoard, _Seams, list[float]]:
+    seams, now = _Seams(), [100.0]
+    targets = {"lambda": {"update-order": "update-order-fn-1"}, "put_events": {"bus": "bus-1"}, "start_execution": {}}
+    board = FaultBoard(seams, seams, targets)
+    board.clock = lambda: now[0]
+    return board, seams, now
+
+
+def test_a_fault_for_n_attempts_fails_n_times_then_leaves_its_seam() -> None:
+    # GIVEN update-order made to fail twice
+    board, seams, _ = _board()
+    board.add("lambda", "update-order", attempts=2)
+    check = seams.faults["update-order-fn-1"]
+    # WHEN the function is invoked three times
+    outcomes = []
+    for _ in range(3):
+        try:
+            check({})
+            outcomes.append("ran")
+        except InjectedFaultError:
+            outcomes.append("raised")
+        check = seams.faults.get("update-order-fn-1", lambda event: None)
+    # THEN it raised twice, then ran, and the seam is empty again
+    assert outcomes == ["raised", "raised", "ran"]
+    assert seams.faults == {} and board.active() == []
+
+
+def test_a_fault_for_a_time_ends_when_its_time_is_up() -> None:
+    # GIVEN the bus refusing PutEvents for 5 seconds
+    board, seams, now = _board()
+    board.add("put_events", "bus", seconds=5)
+    entry = {"EventBusName": "bus-1", "Source": "s", "DetailType": "d", "Detail": "{}"}
+    # WHEN entries are put before and after the 5 seconds
+    before = seams.put_events_fault(entry)
+    other_bus = seams.put_events_fault({**entry, "EventBusName": "default"})
+    now[0] += 5.1
+    after = seams.put_events_fault(entry)
+    # THEN only the entries on that bus within the time were refused, and the seam is free again
+    assert (before, other_bus, after) == ("InternalFailure", None, None)
+    assert seams.put_events_fault is None
+
+
+# --- the console off ----------------------------------------------------------------------------
+def test_an_unwired_console_leaves_every_part_of_the_sandbox_unobserved(module_sandbox: Sandbox) -> None:
+    # GIVEN the running sandbox's console
+    console = module_sandbox.console
+    assert console is not None
+    original_put = Table.put_item
+    # WHEN it is unwired (as a sandbox without a console runs), then wired again
+    console.unwire()
+    try:
+        observers = [part.observer for part in console._observed()]
+        tapped = Table.put_item is not original_put
+        unwired_put = Table.put_item
+    finally:
+        console.wire()
+    # THEN, unwired, no part had an observer and moto's table code was its own
+    assert observers == [None] * 5
+    assert tapped  # the running console had tapped the table writes
+    assert unwired_put.__qualname__ == "Table.put_item"  # moto's own
+    # AND, wired again, every part reports to the recorder
+    assert all(part.observer is console.recorder for part in console._observed())
+
+
+def test_the_number_of_orders_kept_is_settable_and_must_be_positive() -> None:
+    # GIVEN make sandbox's command line
+    # WHEN the console is given 5 orders to keep, or 0
+    args = parse_arguments(["--console-orders", "5"])
+    with pytest.raises(SystemExit):
+        parse_arguments(["--console-orders", "0"])
+    # THEN 5 is kept, 0 refused, and the default is the console's own
+    assert args.console_orders == 5
+    assert parse_arguments([]).console_orders == DEFAULT_ORDERS
+    assert parse_arguments([]).console_port == DEFAULT_PORT
