@@ -11,14 +11,16 @@ last ``max_orders`` orders, at most :data:`MAX_ENTRIES` entries each, bodies cut
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import logging
 import threading
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sandbox.console import DEFAULT_ORDERS
 
@@ -30,6 +32,23 @@ MAX_TEXT = 2000
 MAX_UNATTRIBUTED = 100
 #: Distinct keys an edge counter keeps (event sources are the user's to choose).
 MAX_COUNTER_KEYS = 500
+#: The longest order id the console keys (longer ones name no order).
+MAX_ID_DIGITS = 40
+log = logging.getLogger("sandbox.console")
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def never_raises(report: F) -> F:
+    """A report that logs its own failure instead of raising it into the sandbox part that called it."""
+
+    @functools.wraps(report)
+    def safe(*args: Any, **kwargs: Any) -> None:
+        try:
+            report(*args, **kwargs)
+        except Exception:
+            log.exception("the console failed to record %s", report.__name__)
+
+    return cast("F", safe)
 
 
 def cut(text: Any, limit: int = MAX_TEXT) -> str:
@@ -42,8 +61,10 @@ def order_key(value: Any) -> str | None:
     """The order an ``id`` names, as the console keys it (``None`` for anything that is not an id)."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, str)) and str(value).strip().lstrip("-").isdigit():
-        return str(int(str(value).strip()))
+    text = str(value).strip() if isinstance(value, (int, str)) else ""
+    # An id is a JSON integer: a few digits, never thousands (int() refuses past 4,300).
+    if text.lstrip("-").isdigit() and len(text) <= MAX_ID_DIGITS:
+        return str(int(text))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return None
@@ -206,6 +227,7 @@ class Recorder:
             return self.counts.get(key, 0)
 
     # --- what the sandbox's parts report ----------------------------------------------------------
+    @never_raises
     def api_request(
         self, method: str, path: str, resource: str | None, status: int, body: bytes, answer: bytes, seconds: float
     ) -> None:
@@ -224,6 +246,7 @@ class Recorder:
         )
         self._add(order_of_request(path, body), entry, ("api", method, resource or "(no route)"))
 
+    @never_raises
     def rule_matched(self, rule: str, targets: list[str]) -> None:
         """A rule of the bus matched the event being put on this thread."""
         matched = getattr(self._local, "matched", None)
@@ -233,6 +256,7 @@ class Recorder:
         with self._lock:
             self.counts[("rule", rule)] += 1
 
+    @never_raises
     def event_put(self, entry: Mapping[str, Any], result: Mapping[str, Any]) -> None:
         """PutEvents answered one entry (``EventId``, or ``ErrorCode`` for a refused one)."""
         matched, self._local.matched = getattr(self._local, "matched", None) or [], []
@@ -260,12 +284,14 @@ class Recorder:
         outcome = "refused" if refused else "put"
         self._add(order_of_event({"detail": detail}), record, ("source", source, bus, outcome))
 
+    @never_raises
     def contract_breach(self, event: Mapping[str, Any], kind: str, problems: list[str]) -> None:
         """An event put on a bus breaks its contract, or no contract describes it."""
         title = f"{event.get('detail-type')} breaks its contract" if kind == "violation" else "unknown event"
         record = Entry(self.clock(), "contract", title, False, {"problems": [cut(p, 500) for p in problems[:20]]})
         self._add(order_of_event(event), record)
 
+    @never_raises
     def delivery_attempt(
         self,
         rule: str,
@@ -288,6 +314,7 @@ class Recorder:
         record = Entry(self.clock(), "delivery", title, error is None, detail)
         self._add(order_of_event(event), record, ("target", rule, target_arn, outcome))
 
+    @never_raises
     def dead_lettered(
         self, rule: str | None, target_arn: str, target: str, event: Any, queue: str, reason: str
     ) -> None:
@@ -297,6 +324,7 @@ class Recorder:
         failed = ("dead-letter", rule, target_arn) if rule is not None else ("on-failure", target_arn)
         self._add(order_of_event(event), record, failed, ("dead-letter-queue", queue))
 
+    @never_raises
     def function_run(self, function: str, event: Any, seconds: float, error: BaseException | None) -> None:
         """A function ran (from the API, a rule or Invoke): its duration, and its error if it raised."""
         title = f"λ {function} " + (f"raised {type(error).__name__}" if error else "ran")
@@ -310,12 +338,14 @@ class Recorder:
             order = order_of_request(str(event.get("path", "")), str(event.get("body") or "").encode())
         self._add(order, record, *counted)
 
+    @never_raises
     def async_retry(self, function: str, event: Any, attempt: int, retry_in: float) -> None:
         """Lambda will retry a failed asynchronous invocation."""
         title = f"λ {function}: Lambda retries the event (retry {attempt + 1}) in {self._delay(retry_in)}"
         record = Entry(self.clock(), "retry", title, None, {"function": function, "retry": attempt + 1})
         self._add(order_of_event(event), record)
 
+    @never_raises
     def execution_started(self, machine: str, execution_arn: str, execution_input: Any) -> None:
         """A state machine execution started (its states are read from Step Functions when shown)."""
         try:
@@ -331,6 +361,7 @@ class Recorder:
                 if trace is not None and execution_arn not in trace.executions:
                     trace.executions.append(execution_arn)
 
+    @never_raises
     def item_written(self, table: str, key: Mapping[str, Any], item: Mapping[str, Any] | None) -> None:
         """A table item was written (``item``: its new version, DynamoDB-typed; ``None``: deleted)."""
         keys = plain(dict(key))
@@ -341,6 +372,7 @@ class Recorder:
         record = Entry(self.clock(), "item", title, None, {"table": table, "item": version, "status": status})
         self._add(order, record, ("table", table))
 
+    @never_raises
     def email(self, topic: str | None, subject: str | None, message: str, to: list[str]) -> None:
         """A notification was published (and emailed to the topic's email subscriptions)."""
         record = Entry(

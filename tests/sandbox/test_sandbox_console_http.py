@@ -19,7 +19,7 @@ from handlers import contract
 from sandbox.__main__ import parse_arguments
 from sandbox.console import DEFAULT_ORDERS, DEFAULT_PORT
 from sandbox.console.faults import FaultBoard, InjectedFaultError
-from sandbox.console.recorder import MAX_ENTRIES, MAX_TEXT, Recorder
+from sandbox.console.recorder import MAX_ENTRIES, MAX_TEXT, Recorder, order_key
 from sandbox.console.server import MAX_BODY_BYTES, refusal
 from sandbox.runtime import Sandbox
 
@@ -103,6 +103,24 @@ def test_the_recorder_keeps_the_last_n_orders_and_bounded_entries() -> None:
     assert dropped == 1 + 7 + 1  # the first request, the 7 runs past the bound, the last request
     # AND a body is cut to MAX_TEXT characters plus the note saying so
     assert max(len(e.detail.get("request", "")) for e in entries) < MAX_TEXT + 50
+
+
+def test_no_report_can_fail_the_part_that_makes_it() -> None:
+    # GIVEN a recorder, and one whose storage is broken
+    recorder, broken = Recorder(), Recorder()
+
+    def fail(*args: Any) -> None:
+        raise RuntimeError("broken")
+
+    broken._add = fail  # type: ignore[method-assign]
+    # WHEN requests name an id of thousands of digits (int() refuses past 4,300), or reach the broken one
+    huge = b'{"id": "' + b"7" * 5000 + b'"}'
+    recorder.api_request("POST", "/order", "/order", 400, huge, b"{}", 0.0)
+    broken.api_request("POST", "/order", "/order", 201, b'{"id": 1}', b"{}", 0.0)
+    # THEN neither raised: the huge id names no order, and the broken recorder kept nothing
+    assert order_key("7" * 5000) is None and order_key(" 101 ") == "101" and order_key(True) is None
+    assert recorder.orders() == [] and len(recorder.unattributed()) == 1
+    assert broken.orders() == []
 
 
 # --- the JSON API on the running sandbox --------------------------------------------------------
