@@ -163,6 +163,34 @@ def test_the_original_scenario_is_one_timeline_per_order(sandbox: Sandbox) -> No
     assert failed_states[0]["decision"] != states[0]["decision"]
 
 
+def test_a_contract_violation_is_on_its_orders_timeline_and_an_event_naming_no_order_is_kept_apart(
+    sandbox: Sandbox,
+) -> None:
+    # GIVEN two events put by a user: an OrderCreated without its amount, and one naming no order
+    bus = sandbox.outputs["event_bus_name"]
+    entries = [
+        {
+            "EventBusName": bus,
+            "Source": contract.ORDER_SERVICE,
+            "DetailType": contract.ORDER_CREATED,
+            "Detail": json.dumps({"id": 401}),
+        },
+        {"EventBusName": bus, "Source": "someone", "DetailType": "Hello", "Detail": json.dumps({"hello": 1})},
+    ]
+    # WHEN they are put on the bus
+    answered = sandbox.client("events").put_events(Entries=entries)
+    assert answered["FailedEntryCount"] == 0
+    assert sandbox.wait_idle(30)
+    # THEN order 401's timeline shows the event and its contract violation
+    timeline = console_get(sandbox, "/api/orders/401").body["timeline"]
+    (violation,) = [e for e in timeline if e["kind"] == "contract"]
+    assert violation["title"] == f"{contract.ORDER_CREATED} breaks its contract"
+    assert any("amount" in problem for problem in violation["detail"]["problems"])
+    # AND the other is among the reports that name no order, marked as an unknown event
+    other = console_get(sandbox, "/api/unattributed").body
+    assert {e["title"] for e in other} >= {"Hello from someone put on the bus", "unknown event"}
+
+
 def test_a_refused_put_events_fault_is_visible_counts_its_attempts_and_goes_off(sandbox: Sandbox) -> None:
     # GIVEN PutEvents refused on any bus for one attempt
     added = console_post(sandbox, "/api/faults", {"kind": "put_events", "target": "*", "attempts": 1})
