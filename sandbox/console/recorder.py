@@ -32,6 +32,9 @@ MAX_TEXT = 2000
 MAX_UNATTRIBUTED = 100
 #: Distinct keys an edge counter keeps (event sources are the user's to choose).
 MAX_COUNTER_KEYS = 500
+#: Rules one put may match (EventBridge allows 300 per bus), and executions kept per order.
+MAX_MATCHED = 300
+MAX_EXECUTIONS = 20
 #: The longest order id the console keys (longer ones name no order).
 MAX_ID_DIGITS = 40
 log = logging.getLogger("sandbox.console")
@@ -175,8 +178,7 @@ class Recorder:
         with self._lock:
             self.version += 1
             for key in counted:
-                if key in self.counts or len(self.counts) < MAX_COUNTER_KEYS:
-                    self.counts[key] += 1
+                self._count(key)
             if order is None:
                 self._unattributed.append(entry)
                 return
@@ -187,6 +189,11 @@ class Recorder:
             status = entry.detail.get("status") if entry.kind == "item" else None
             if isinstance(status, str):
                 trace.status = status
+
+    def _count(self, key: tuple[str, ...]) -> None:
+        """Count ``key`` once, unless the counter is full of other keys (lock held)."""
+        if key in self.counts or len(self.counts) < MAX_COUNTER_KEYS:
+            self.counts[key] += 1
 
     def _trace(self, order: str, now: float) -> OrderTrace:
         """The order's trace, created (and the oldest forgotten past ``max_orders``) if new; lock held."""
@@ -252,9 +259,10 @@ class Recorder:
         matched = getattr(self._local, "matched", None)
         if matched is None:
             matched = self._local.matched = []
-        matched.append({"rule": rule, "targets": targets})
+        if len(matched) < MAX_MATCHED:  # rules matched by a replay are never claimed by a put
+            matched.append({"rule": rule, "targets": targets})
         with self._lock:
-            self.counts[("rule", rule)] += 1
+            self._count(("rule", rule))
 
     @never_raises
     def event_put(self, entry: Mapping[str, Any], result: Mapping[str, Any]) -> None:
@@ -358,7 +366,7 @@ class Recorder:
         if order is not None:
             with self._lock:
                 trace = self._orders.get(order)
-                if trace is not None and execution_arn not in trace.executions:
+                if trace is not None and len(trace.executions) < MAX_EXECUTIONS:
                     trace.executions.append(execution_arn)
 
     @never_raises
