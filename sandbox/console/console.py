@@ -1,7 +1,8 @@
 """The console of one running sandbox: its recorder wired into the sandbox's parts, its faults, its server.
 
-:class:`Console` sets the ``observer`` of the API, the dispatcher, the function runtime, the
-emulation and the contract log to its :class:`~sandbox.console.recorder.Recorder`, taps the table
+:class:`Console` sets the ``observer`` of the API, the dispatcher, the stream mappings, the
+function runtime, the emulation and the contract log to its
+:class:`~sandbox.console.recorder.Recorder`, listens to the tables' streams, taps the table
 writes (every item version of every table, whoever writes it: a handler, a pipe, the AWS CLI), and
 serves the page. :meth:`Console.stop` undoes all of it, so a sandbox without a console runs exactly
 the code it ran before.
@@ -131,18 +132,28 @@ class Console:
 
     def _observed(self) -> list[Any]:
         sandbox = self.sandbox
-        parts = [sandbox.functions, sandbox.dispatcher, sandbox.contracts, sandbox._emulation, sandbox._api]
+        parts = [
+            sandbox.functions,
+            sandbox.dispatcher,
+            sandbox.mappings,
+            sandbox.contracts,
+            sandbox._emulation,
+            sandbox._api,
+        ]
         return [part for part in parts if part is not None]
 
     def wire(self) -> None:
         """Make the sandbox's parts report to the recorder (and tap the table writes)."""
         for part in self._observed():
             part.observer = self.recorder
+        self.sandbox.streams.listeners.append(self.recorder.stream_record)
         self._tap.install()
 
     def unwire(self) -> None:
         """The sandbox's parts run unobserved again, exactly as without a console."""
         self._tap.uninstall()
+        if self.recorder.stream_record in self.sandbox.streams.listeners:
+            self.sandbox.streams.listeners.remove(self.recorder.stream_record)
         for part in self._observed():
             part.observer = None
 

@@ -86,6 +86,25 @@ def order_of_event(event: Any) -> str | None:
     return order_key(detail.get("id")) if isinstance(detail, Mapping) else None
 
 
+def order_of_record(record: Any) -> str | None:
+    """The order a DynamoDB stream record concerns: its item's key (``{"id": {"N": "101"}}``)."""
+    keys = record.get("dynamodb", {}).get("Keys") if isinstance(record, Mapping) else None
+    if not isinstance(keys, Mapping):
+        return None
+    return next((order_key(v) for v in plain(dict(keys)).values() if order_key(v) is not None), None)
+
+
+def orders_of_batch(records: Any) -> list[str]:
+    """The orders a stream batch concerns, each once, in the batch's order."""
+    found = [order_of_record(r) for r in records] if isinstance(records, list) else []
+    return list(dict.fromkeys(o for o in found if o is not None))
+
+
+def _sequences(records: list[dict[str, Any]]) -> str:
+    numbers = [str(r.get("dynamodb", {}).get("SequenceNumber", "?")) for r in records]
+    return numbers[0] if len(numbers) == 1 else f"{numbers[0]}..{numbers[-1]}"
+
+
 def order_of_request(path: str, body: bytes) -> str | None:
     """The order an API request concerns: the body's ``id``, else the path's last segment."""
     try:
@@ -189,6 +208,12 @@ class Recorder:
             status = entry.detail.get("status") if entry.kind == "item" else None
             if isinstance(status, str):
                 trace.status = status
+
+    def _add_each(self, orders: list[str], entry: Entry, *counted: tuple[str, ...]) -> None:
+        """One entry on each order's timeline (a stream batch may hold several), counted once."""
+        self._add(orders[0] if orders else None, entry, *counted)
+        for order in orders[1:]:
+            self._add(order, entry)
 
     def _count(self, key: tuple[str, ...]) -> None:
         """Count ``key`` once, unless the counter is full of other keys (lock held)."""
@@ -341,6 +366,9 @@ class Recorder:
             detail["error"] = cut(f"{type(error).__name__}: {error}", 500)
         record = Entry(self.clock() - seconds, "function", title, error is None, detail)
         counted = [("function", function)] + ([("function-error", function)] if error else [])
+        if isinstance(event, Mapping) and isinstance(event.get("Records"), list):  # a stream batch
+            self._add_each(orders_of_batch(event["Records"]), record, *counted)
+            return
         order = order_of_event(event)
         if order is None and isinstance(event, Mapping) and "httpMethod" in event:
             order = order_of_request(str(event.get("path", "")), str(event.get("body") or "").encode())
@@ -391,6 +419,58 @@ class Recorder:
             {"topic": topic, "to": to, "subject": subject, "message": cut(message)},
         )
         self._add(_order_named_in(f"{subject or ''} {message}"), record, ("email", str(topic)))
+
+    @never_raises
+    def stream_record(self, change: Any) -> None:
+        """A table's stream recorded a change (a listener of ``sandbox.delivery.stream.TableStreams``)."""
+        record = change.record
+        data = record.get("dynamodb", {})
+        image = plain(dict(data.get("NewImage") or {}))
+        status = image.get("status") if isinstance(image, dict) else None
+        table = str(change.stream_arn).split("/")[1] if "/" in str(change.stream_arn) else str(change.stream_arn)
+        title = f"{table} stream: {record.get('eventName')} record {data.get('SequenceNumber')}"
+        detail = {"sequence": data.get("SequenceNumber"), "event": record.get("eventName"), "new_status": status}
+        self._add(order_of_record(record), Entry(self.clock(), "stream", title, None, detail), ("stream", table))
+
+    @never_raises
+    def stream_batch(
+        self,
+        function: str,
+        records: list[dict[str, Any]],
+        attempt: int,
+        outcome: str,
+        error: str | None,
+        wait: float,
+        processed: int,
+    ) -> None:
+        """The stream mapping invoked ``function`` with a batch: done, bisected, retried or exhausted."""
+        batch = f"batch of {len(records)} (records {_sequences(records)})"
+        titles = {
+            "done": f"{function}: {batch} processed (attempt {attempt})",
+            "bisected": f"{function}: {batch} failed, bisected into halves",
+            "retry": f"{function}: {batch} failed (attempt {attempt}), retry in {self._delay(wait)}",
+            "exhausted": f"{function}: {batch} failed (attempt {attempt}), retries exhausted",
+        }
+        detail: dict[str, Any] = {"function": function, "attempt": attempt, "outcome": outcome, "records": len(records)}
+        detail["error"], detail["processed"] = error and cut(error, 500), processed
+        entry = Entry(
+            self.clock(), "batch", titles.get(outcome, f"{function}: {batch} {outcome}"), outcome == "done", detail
+        )
+        self._add_each(orders_of_batch(records), entry, ("mapping", function, "ok" if outcome == "done" else "failed"))
+        with self._lock:
+            for _ in range(min(processed, len(records))):
+                self._count(("mapping-records", function))
+
+    @never_raises
+    def stream_given_up(
+        self, function: str, records: list[dict[str, Any]], condition: str, attempts: int, queue: str | None
+    ) -> None:
+        """A stream batch was given up: its description went to the on-failure queue (or nowhere)."""
+        where = f"on-failure queue {queue}" if queue else "dropped (no on-failure destination)"
+        title = f"{function}: records {_sequences(records)} → {where} ({condition})"
+        detail = {"function": function, "queue": queue, "reason": f"{condition} after {attempts} attempts"}
+        counted = [("stream-failure", function)] + ([("dead-letter-queue", queue)] if queue else [])
+        self._add_each(orders_of_batch(records), Entry(self.clock(), "dead-letter", title, False, detail), *counted)
 
     def _delay(self, sandbox_seconds: float) -> str:
         aws = sandbox_seconds / max(self.delay_scale, 1e-9)

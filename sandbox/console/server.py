@@ -237,7 +237,9 @@ class ConsoleServer:
 
     def _redrive(self, queue: str) -> int:
         try:
-            return views.redrive(self.console.sandbox.program, self.console.sandbox.dispatcher, queue)
+            sandbox = self.console.sandbox
+            stream = views.StreamRedrive(sandbox.program, sandbox.functions, sandbox.delay_scale)
+            return views.redrive(sandbox.program, sandbox.dispatcher, queue, stream)
         except KeyError:
             raise HttpError(404, f"{queue!r} is not one of the program's dead-letter queues") from None
         except ValueError as error:

@@ -22,11 +22,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from moto.dynamodb.models import dynamodb_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from sandbox.console.recorder import Recorder, order_of_event
 from sandbox.delivery.rules import Delivery
+from sandbox.delivery.stream import ChangeRecord, shard_of, stream_arn_of
+from sandbox.delivery.stream_mapping import (
+    STREAM_RETENTION_SECONDS,
+    DeclaredMapping,
+    checkpoint,
+    declared_mappings,
+    passes_filters,
+)
+from sandbox.functions import invocation
+from sandbox.functions.runtime import FunctionRuntime
 from sandbox.program.evaluation import DeclaredResource, Program
 
 TARGET_TYPE = "aws:cloudwatch/eventTarget:EventTarget"
@@ -159,11 +170,40 @@ def _store_part(program: Program, recorder: Recorder, nodes: dict[str, Any], edg
                 edges.append({"from": fn.name, "to": store.name, "label": "", "count": None, "dashed": False})
 
 
+def _outbox_part(program: Program, recorder: Recorder, nodes: dict[str, Any], edges: list[dict[str, Any]]) -> None:
+    """Each stream mapping: its table -> the table's stream -> its function -> the bus it puts on, and its queue."""
+    for mapping in declared_mappings(program):
+        table = next(
+            (t for t in program.of_type("aws:dynamodb/table:Table") if mapping.stream_arn.startswith(t["arn"])), None
+        )
+        fn = _arn_node(program, mapping.function_arn)
+        if table is None or fn is None:
+            continue
+        stream_id = f"stream:{table.name}"
+        nodes[stream_id] = {"id": stream_id, "label": table["name"], "kind": "stream", "column": 0, "count": ""}
+        nodes[fn.name] = {**_node(fn, 0), "column": 0}
+        records = recorder.count("stream", table["name"])
+        edges.append({"from": table.name, "to": stream_id, "label": "records", "count": records, "dashed": False})
+        ok, failed = recorder.count("mapping", fn["name"], "ok"), recorder.count("mapping", fn["name"], "failed")
+        edges.append({"from": stream_id, "to": fn.name, "label": "batches", "count": ok, "failed": failed})
+        variables = set(((fn.get("environment") or {}).get("variables") or {}).values())
+        for bus in program.of_type("aws:cloudwatch/eventBus:EventBus"):
+            if {bus.get("name"), bus.get("arn")} & variables:
+                published = recorder.count("mapping-records", fn["name"])
+                edges.append({"from": fn.name, "to": bus.name, "label": "PutEvents", "count": published})
+        queue = _arn_node(program, mapping.on_failure_arn) if mapping.on_failure_arn else None
+        if queue is not None:
+            nodes.setdefault(queue.name, _node(queue, 4))
+            parked = recorder.count("dead-letter-queue", queue["name"])
+            edges.append({"from": fn.name, "to": queue.name, "label": "on failure", "count": parked, "dashed": True})
+
+
 def architecture(program: Program, recorder: Recorder) -> dict[str, Any]:
     """The program as nodes in columns and edges with counts (see the module docstring)."""
     nodes: dict[str, Any] = {}
     edges: list[dict[str, Any]] = []
     _api_part(program, recorder, nodes, edges)
+    _outbox_part(program, recorder, nodes, edges)
     _bus_part(program, recorder, nodes, edges)
     _store_part(program, recorder, nodes, edges)
     for fn_node in nodes.values():
@@ -229,6 +269,7 @@ def dead_letter_queue_names(program: Program) -> dict[str, str]:
     arns = {(t.get("deadLetterConfig") or {}).get("arn") for t in program.of_type(TARGET_TYPE)}
     for config in program.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"):
         arns.add(((config.get("destinationConfig") or {}).get("onFailure") or {}).get("destination"))
+    arns.update(m.on_failure_arn for m in declared_mappings(program) if m.on_failure_arn)
     return {q["name"]: q.name for q in program.of_type("aws:sqs/queue:Queue") if q["arn"] in arns}
 
 
@@ -247,6 +288,8 @@ def describe_message(body: str, attributes: dict[str, Any]) -> dict[str, Any]:
             "rule": values.get("RULE_ARN"),
             "error": f"{values.get('ERROR_CODE')}: {values.get('ERROR_MESSAGE')}",
         }
+    elif isinstance(document, dict) and "DDBStreamBatchInfo" in document:
+        return _describe_stream_batch(document)
     elif isinstance(document, dict) and "requestContext" in document:
         event = document.get("requestPayload")
         context = document["requestContext"]
@@ -261,6 +304,20 @@ def describe_message(body: str, attributes: dict[str, Any]) -> dict[str, Any]:
         event, described = document, {"writer": "unknown", "target": None, "error": None}
     detail_type = event.get("detail-type") if isinstance(event, dict) else None
     return {**described, "order": order_of_event(event), "detail_type": detail_type}
+
+
+def _describe_stream_batch(document: dict[str, Any]) -> dict[str, Any]:
+    """A stream mapping's on-failure record: the batch described (stream, shard, sequence numbers), not its records."""
+    info, context = document["DDBStreamBatchInfo"], document.get("requestContext") or {}
+    numbers = f"{info.get('startSequenceNumber')}..{info.get('endSequenceNumber')}"
+    return {
+        "writer": "Lambda (stream)",
+        "target": str(context.get("functionArn", "")).removesuffix(":$LATEST"),
+        "error": f"{context.get('condition')} after {context.get('approximateInvokeCount')} attempts: "
+        f"{info.get('batchSize')} stream record(s) {numbers}",
+        "order": None,
+        "detail_type": "DDBStreamBatchInfo",
+    }
 
 
 def dead_letter_queues(program: Program) -> list[dict[str, Any]]:
@@ -283,13 +340,14 @@ def dead_letter_queues(program: Program) -> list[dict[str, Any]]:
     return listed
 
 
-def redrive(program: Program, dispatcher: Any, queue_name: str) -> int:
+def redrive(program: Program, dispatcher: Any, queue_name: str, stream: StreamRedrive | None = None) -> int:
     """Deliver each message of a dead-letter queue to its target again, deleting it; how many were redriven.
 
     An EventBridge dead letter goes to its rule's target again with the target's retry policy and
     dead-letter queue; a Lambda on-failure record invokes its function asynchronously again with its
-    original event. Raises KeyError for a queue that is not a dead-letter queue of the program, and
-    ValueError for a message that names no target the sandbox can deliver to (it stays in the queue).
+    original event; a stream mapping's on-failure record is redriven by ``stream`` (see
+    :class:`StreamRedrive`). Raises KeyError for a queue that is not a dead-letter queue of the
+    program, and ValueError for a message the sandbox cannot deliver again (it stays in the queue).
     """
     if queue_name not in dead_letter_queue_names(program):
         raise KeyError(queue_name)
@@ -300,10 +358,90 @@ def redrive(program: Program, dispatcher: Any, queue_name: str) -> int:
         if not batch:
             break
         for message in batch:
-            _deliver_again(program, dispatcher, message.body, message.message_attributes)
+            try:
+                if stream is not None and "DDBStreamBatchInfo" in message.body:
+                    stream.redrive(json.loads(message.body))
+                else:
+                    _deliver_again(program, dispatcher, message.body, message.message_attributes)
+            except ValueError:
+                backend.change_message_visibility(queue_name, message.receipt_handle or "", 0)  # it stays listed
+                raise
             backend.delete_message(queue_name, message.receipt_handle or "")
             redriven += 1
     return redriven
+
+
+class StreamRedrive:
+    """Redrive of a stream mapping's on-failure record: its records read from the stream, its function invoked.
+
+    The record Lambda sends holds the batch's metadata (``DDBStreamBatchInfo``: stream, shard, first
+    and last sequence numbers), not the records; AWS offers no redrive for it. What one does on AWS
+    is read those records from the stream while it still keeps them ("a DynamoDB stream keeps
+    records for 24 hours", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html)
+    and process them again. The sandbox does that: it reads the batch's records from the table's
+    stream (those of the batch's shard between the two numbers that pass the mapping's filter),
+    invokes the function once with them, and counts the message redriven only if the function
+    reported no failure. A record the stream no longer holds (older than the retention, or gone with
+    a reset of the sandbox) makes the redrive refuse: the events of those changes cannot be rebuilt
+    from the record, and the message stays for a person to decide.
+    """
+
+    def __init__(self, program: Program, functions: FunctionRuntime, delay_scale: float) -> None:
+        """Redrive through ``functions``; records age in the sandbox's time (real seconds / ``delay_scale``)."""
+        self.program, self.functions, self.delay_scale = program, functions, delay_scale
+
+    def records(self, mapping: DeclaredMapping, info: dict[str, Any]) -> list[ChangeRecord]:
+        """The batch's records as the stream holds them now (ValueError if any is gone or expired)."""
+        start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+        shard = int(str(info["shardId"]).split("-")[1])
+        table = next(
+            (
+                t
+                for t in dynamodb_backends[self.program.account_id][self.program.region].tables.values()
+                if t.stream_shard is not None and stream_arn_of(t) == info["streamArn"]
+            ),
+            None,
+        )
+        shard_items = table.stream_shard.items if table is not None and table.stream_shard is not None else []
+        held = [item.to_json() for item in shard_items]
+        found = [
+            ChangeRecord(info["streamArn"], shard, record, 0.0)
+            for record in held
+            if start <= int(record["dynamodb"]["SequenceNumber"]) <= end
+            and shard_of(record["dynamodb"]["Keys"]) == shard
+            and passes_filters(mapping.filters, record)
+        ]
+        numbers = {int(c.record["dynamodb"]["SequenceNumber"]) for c in found}
+        oldest = min((c.record["dynamodb"]["ApproximateCreationDateTime"] for c in found), default=None)
+        expired = oldest is not None and (time.time() - oldest) / max(self.delay_scale, 1e-9) > STREAM_RETENTION_SECONDS
+        if start not in numbers or end not in numbers or expired:
+            raise ValueError(
+                f"stream records {start}..{end} are no longer in the stream (it keeps records "
+                f"{STREAM_RETENTION_SECONDS // 3600} hours; a reset empties it): they cannot be processed again"
+            )
+        return found
+
+    def redrive(self, document: dict[str, Any]) -> None:
+        """Invoke the mapping's function with the batch's records again (ValueError if it cannot, or fails)."""
+        info = document["DDBStreamBatchInfo"]
+        function_arn = str((document.get("requestContext") or {}).get("functionArn", "")).removesuffix(":$LATEST")
+        mapping = next(
+            (
+                m
+                for m in declared_mappings(self.program)
+                if m.function_arn == function_arn and m.stream_arn == info["streamArn"]
+            ),
+            None,
+        )
+        if mapping is None:
+            raise ValueError(f"no declared stream mapping of {function_arn} on {info['streamArn']}")
+        batch = self.records(mapping, info)
+        event = {"Records": [{**c.record, "eventSourceARN": c.stream_arn} for c in batch]}
+        result = invocation.invoke(self.functions, mapping.function_arn, event)
+        response = json.loads(result.payload or b"null") if result.function_error is None else None
+        done = checkpoint(response, batch) if response is not None else None
+        if done != len(batch):
+            raise ValueError(f"{function_arn.split(':')[-1]} failed the redriven batch again: the record stays")
 
 
 def _deliver_again(program: Program, dispatcher: Any, body: str, attributes: dict[str, Any]) -> None:

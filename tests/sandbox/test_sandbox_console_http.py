@@ -21,6 +21,7 @@ from sandbox.console import DEFAULT_ORDERS, DEFAULT_PORT
 from sandbox.console.faults import FaultBoard, InjectedFaultError
 from sandbox.console.recorder import MAX_ENTRIES, MAX_TEXT, Recorder, order_key
 from sandbox.console.server import MAX_BODY_BYTES, refusal
+from sandbox.delivery.stream_mapping import DeclaredMapping, declared_mappings
 from sandbox.runtime import Sandbox
 
 
@@ -245,6 +246,93 @@ def test_a_failing_start_execution_retries_dead_letters_and_names_the_alarms(san
     assert dead_letters(sandbox, "payment-service-filtering-orders") == []
 
 
+def outbox_mapping(sandbox: Sandbox) -> DeclaredMapping:
+    (mapping,) = declared_mappings(sandbox.program)
+    return mapping
+
+
+def test_a_refused_publish_retries_the_stream_batch_then_parks_it_and_its_redrive_publishes(sandbox: Sandbox) -> None:
+    # GIVEN PutEvents refused for every attempt the outbox's stream mapping makes
+    mapping = outbox_mapping(sandbox)
+    attempts = 1 + mapping.maximum_retry_attempts
+    assert (
+        console_post(sandbox, "/api/faults", {"kind": "put_events", "target": "*", "attempts": attempts}).status == 201
+    )
+    # WHEN an order is placed
+    assert post_order(sandbox, 203, 42).status == 201
+    assert sandbox.wait_idle(30)
+    # THEN its timeline has its stream record, each run of the publisher, its retries, then the on-failure queue
+    timeline = console_get(sandbox, "/api/orders/203").body["timeline"]
+    streamed = [e for e in timeline if e["kind"] == "stream"]
+    assert streamed and "INSERT record" in streamed[0]["title"]
+    batches = [e for e in timeline if e["kind"] == "batch"]
+    assert len(batches) == attempts and all(e["ok"] is False for e in batches)
+    assert "retry in" in batches[0]["title"] and "retries exhausted" in batches[-1]["title"]
+    assert "partial batch response" in batches[0]["detail"]["error"]
+    (parked_entry,) = [e for e in timeline if e["kind"] == "dead-letter"]
+    assert "RetryAttemptsExhausted" in parked_entry["title"]
+    # AND the architecture counts the stream, the failed batches and the parked record on the outbox's edges
+    edges = {(e["from"], e["to"]): e for e in console_get(sandbox, "/api/architecture").body["edges"]}
+    publisher = sandbox.program.by_arn(mapping.function_arn).name
+    assert edges[("stream:orders-table", publisher)]["failed"] == attempts
+    assert edges[("orders-table", "stream:orders-table")]["count"] >= 1
+    # AND the dead-letter view lists the batch's description, and names the alarm of the outbox's queue
+    queue = next(q for q in console_get(sandbox, "/api/dead-letters").body if q["count"])
+    assert queue["queue"] == mapping.on_failure_arn.split(":")[-1]
+    assert queue["messages"][0]["detail_type"] == "DDBStreamBatchInfo"
+    assert "RetryAttemptsExhausted after 9 attempts" in queue["messages"][0]["error"]
+    firing = [a["name"] for a in console_get(sandbox, "/api/overview").body["alarms"] if a["state"] == "ALARM"]
+    assert any("outbox" in name for name in firing), firing
+    # WHEN it is redriven (the fault is off by now)
+    assert console_post(sandbox, f"/api/dead-letters/{queue['queue']}/redrive").body == {"redriven": 1}
+    assert sandbox.wait_idle(30)
+    # THEN the publisher published the records the stream still held: the order completes, the queue is empty
+    assert get_order(sandbox, 203).body["status"] == contract.ORDER_COMPLETED
+    (after,) = [q for q in console_get(sandbox, "/api/dead-letters").body if q["queue"] == queue["queue"]]
+    assert after["count"] == 0
+
+
+def test_a_stream_batch_whose_records_left_the_stream_cannot_be_redriven_and_stays(sandbox: Sandbox) -> None:
+    # GIVEN an on-failure record of the outbox naming stream records the stream does not hold
+    mapping = outbox_mapping(sandbox)
+    queue = mapping.on_failure_arn.split(":")[-1]
+    assert post_order(sandbox, 204, 42).status == 201
+    assert sandbox.wait_idle(30)
+    record = {
+        "requestContext": {"functionArn": mapping.function_arn, "condition": "RetryAttemptsExhausted"},
+        "DDBStreamBatchInfo": {
+            "shardId": f"shardId-{0:020d}-{mapping.uuid[:8]}",
+            "startSequenceNumber": "900000",
+            "endSequenceNumber": "900001",
+            "batchSize": 2,
+            "streamArn": mapping.stream_arn,
+        },
+    }
+    sandbox.client("sqs").send_message(
+        QueueUrl=sandbox.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"], MessageBody=json.dumps(record)
+    )
+    # WHEN it is redriven
+    refused = console_post(sandbox, f"/api/dead-letters/{queue}/redrive")
+    # THEN the console says why it cannot, and the record stays in the queue
+    assert refused.status == 409 and "no longer in the stream" in refused.body["error"]
+    (listed,) = [q for q in console_get(sandbox, "/api/dead-letters").body if q["queue"] == queue]
+    assert listed["count"] == 1
+
+
+def test_a_raising_publisher_is_retried_by_its_stream_mapping(sandbox: Sandbox) -> None:
+    # GIVEN the outbox's publisher raising once
+    publisher = sandbox.program.by_arn(outbox_mapping(sandbox).function_arn).name
+    assert console_post(sandbox, "/api/faults", {"kind": "lambda", "target": publisher, "attempts": 1}).status == 201
+    # WHEN an order is placed
+    assert post_order(sandbox, 205, 42).status == 201
+    assert sandbox.wait_idle(30)
+    # THEN the publisher's failed batch and its retry are on the timeline, and the order completes
+    batches = [e for e in console_get(sandbox, "/api/orders/205").body["timeline"] if e["kind"] == "batch"]
+    assert batches[0]["ok"] is False and "InjectedFaultError" in batches[0]["detail"]["error"]
+    assert batches[1]["ok"] is True
+    assert get_order(sandbox, 205).body["status"] == contract.ORDER_COMPLETED
+
+
 def test_a_fault_for_a_time_shows_its_time_left_and_clears(sandbox: Sandbox) -> None:
     # GIVEN a fault on notification for a minute
     added = console_post(
@@ -380,12 +468,14 @@ def test_an_unwired_console_leaves_every_part_of_the_sandbox_unobserved(module_s
     console.unwire()
     try:
         observers = [part.observer for part in console._observed()]
+        listeners = list(module_sandbox.streams.listeners)
         tapped = Table.put_item is not original_put
         unwired_put = Table.put_item
     finally:
         console.wire()
-    # THEN, unwired, no part had an observer and moto's table code was its own
-    assert observers == [None] * 5
+    # THEN, unwired, no part had an observer, no stream listener was the console's and moto's table code was its own
+    assert observers == [None] * 6
+    assert console.recorder.stream_record not in listeners
     assert tapped  # the running console had tapped the table writes
     assert unwired_put.__qualname__ == "Table.put_item"  # moto's own
     # AND, wired again, every part reports to the recorder
