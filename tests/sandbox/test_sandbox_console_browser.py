@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sandbox_testkit import post_order
 
+from sandbox.delivery.stream_mapping import declared_mappings
 from sandbox.program.evaluation import PROJECT_DIR
 from sandbox.runtime import Sandbox
 from tests.conftest import CHROMIUM
@@ -76,6 +77,7 @@ def test_the_console_shows_the_original_scenario_then_a_fault_its_retries_its_de
     """One user's session, in one browser: the two parts share its start-up (a few seconds)."""
     original_scenario(page, sandbox)
     fault_then_redrive(page, sandbox)
+    outbox_fault_then_redrive(page, sandbox)
 
 
 def original_scenario(page: Page, sandbox: Sandbox) -> None:
@@ -104,8 +106,12 @@ def original_scenario(page: Page, sandbox: Sandbox) -> None:
     expect(execution).to_contain_text(f"isFraud (Choice, chose {fraud_check['Default']})")
     expect(timeline.locator('li[data-kind="item"]')).to_have_count(2)
     expect(timeline.locator('li[data-kind="email"]')).to_have_count(3)
-    # AND the architecture draws the program with what flowed on each edge
+    # AND the order's change went through the outbox: its stream record, the publisher's batch
+    expect(timeline.locator('li[data-kind="stream"]').first).to_contain_text("INSERT record")
+    expect(timeline.locator('li[data-kind="batch"]').first).to_contain_text("processed (attempt 1)")
+    # AND the architecture draws the program with what flowed on each edge, the outbox's too
     expect(page.locator('#architecture path[data-to="payments-workflow"]')).to_have_class(re.compile(r"\bbusy\b"))
+    expect(page.locator('#architecture path[data-from="stream:orders-table"]')).to_have_class(re.compile(r"\bbusy\b"))
     # (the README's screenshot: the console after the original scenario)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
@@ -143,3 +149,37 @@ def fault_then_redrive(page: Page, sandbox: Sandbox) -> None:
     expect(page.locator('#orders li[data-order="103"] .status')).to_have_text("OrderCompleted")
     expect(queue.locator(".count")).to_have_text("0")
     expect(page.locator("#alarms")).not_to_contain_text("dlq-not-empty")
+
+
+def outbox_fault_then_redrive(page: Page, sandbox: Sandbox) -> None:
+    # GIVEN PutEvents refused for every attempt the outbox's stream mapping makes, from the page's form
+    (mapping,) = declared_mappings(sandbox.program)
+    attempts = 1 + mapping.maximum_retry_attempts
+    page.select_option("#fault-kind", "put_events")
+    page.select_option("#fault-target", "*")
+    page.fill("#fault-amount", str(attempts))
+    page.select_option("#fault-unit", "attempts")
+    page.click("#fault-add")
+    expect(page.locator("#faults-on")).to_have_text("1 fault on")
+    # WHEN an order is placed, and chosen in the list
+    assert post_order(sandbox, 104, 100).status == 201
+    page.click('#orders li[data-order="104"]')
+    # THEN its timeline shows the publisher's batch failing, the mapping's retries, then the on-failure queue
+    timeline = page.locator("#timeline")
+    queue_name = str(mapping.on_failure_arn).split(":")[-1]
+    expect(timeline.locator('li[data-kind="dead-letter"]')).to_contain_text(f"on-failure queue {queue_name}")
+    expect(timeline.locator('li[data-kind="batch"].failed')).to_have_count(attempts)
+    expect(timeline.locator('li[data-kind="batch"]').last).to_contain_text("retries exhausted")
+    # AND the outbox's queue holds the batch's description, and its alarm is named
+    label = sandbox.program.by_arn(str(mapping.on_failure_arn)).name
+    queue = page.locator(f'#dlq li[data-queue="{label}"]')
+    expect(queue.locator(".count")).to_have_text("1")
+    expect(queue).to_contain_text("DDBStreamBatchInfo")
+    expect(page.locator("#alarms")).to_contain_text("outbox")
+    expect(page.locator('#orders li[data-order="104"] .status')).to_have_text("OrderCreated")
+    # WHEN the queue is redriven from the page (the fault went off after its attempts)
+    expect(page.locator("#faults-on")).to_be_hidden()
+    queue.locator("button.redrive").click()
+    # THEN the publisher publishes the records the stream still holds: the order completes, the queue is empty
+    expect(page.locator('#orders li[data-order="104"] .status')).to_have_text("OrderCompleted")
+    expect(queue.locator(".count")).to_have_text("0")

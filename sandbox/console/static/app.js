@@ -109,22 +109,30 @@ function renderDeadLetters(queues) {
 }
 
 function edgePath(a, b) {
-  const x1 = a.x + a.w, y1 = a.y + a.h / 2, x2 = b.x, y2 = b.y + b.h / 2;
-  const bend = Math.max(30, (x2 - x1) / 2);
-  return { d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`, mx: (x1 + x2) / 2, my: (y1 + y2) / 2 };
+  const y1 = a.y + a.h / 2, y2 = b.y + b.h / 2;
+  if (b.x > a.x) {  // forward: right side to left side
+    const x1 = a.x + a.w, x2 = b.x, bend = Math.max(30, (x2 - x1) / 2);
+    return { d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`, mx: (x1 + x2) / 2, my: (y1 + y2) / 2 };
+  }
+  if (b.x < a.x) {  // backward (a table's stream read by a function drawn to its left): left side to right side
+    const x1 = a.x, x2 = b.x + b.w, bend = Math.max(30, (x1 - x2) / 2);
+    return { d: `M${x1},${y1} C${x1 - bend},${y1} ${x2 + bend},${y2} ${x2},${y2}`, mx: (x1 + x2) / 2, my: (y1 + y2) / 2 };
+  }
+  const x = a.x, bulge = x - 28;  // same column: a loop on its left
+  return { d: `M${x},${y1} C${bulge},${y1} ${bulge},${y2} ${x},${y2}`, mx: bulge + 10, my: (y1 + y2) / 2 };
 }
 
 function renderArchitecture(graph) {
-  const W = 230, H = 34, GAP_X = 70, GAP_Y = 10;
+  const W = 230, H = 34, GAP_X = 70, GAP_Y = 10, LEFT = 40;  // LEFT: room for a same-column loop
   const columns = {};
   const at = {};
   for (const node of graph.nodes) (columns[node.column] ||= []).push(node);
   let height = 0;
   for (const [column, nodes] of Object.entries(columns)) {
-    nodes.forEach((node, row) => { at[node.id] = { x: 10 + column * (W + GAP_X), y: 10 + row * (H + GAP_Y), w: W, h: H, node }; });
+    nodes.forEach((node, row) => { at[node.id] = { x: LEFT + column * (W + GAP_X), y: 10 + row * (H + GAP_Y), w: W, h: H, node }; });
     height = Math.max(height, 20 + nodes.length * (H + GAP_Y));
   }
-  const width = 20 + (Math.max(...Object.keys(columns).map(Number)) + 1) * (W + GAP_X);
+  const width = LEFT + 10 + (Math.max(...Object.keys(columns).map(Number)) + 1) * (W + GAP_X);
   const svg = el("svg:svg", { width, height, viewBox: `0 0 ${width} ${height}` });
   for (const edge of graph.edges) {
     const a = at[edge.from], b = at[edge.to];
