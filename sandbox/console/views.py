@@ -1,15 +1,17 @@
 """What the console's page shows, built from the program, the recorder and moto's state.
 
-- :func:`architecture`: the evaluated program drawn as columns (the API and event sources, the
-  functions behind the API and the buses, rules, targets, then dead-letter queues, the table and the
-  topic), each edge with what the recorder counted on it;
+- :func:`architecture`: the evaluated program drawn as columns (the API, the stream mappings'
+  streams and functions and the event sources, the functions behind the API and the buses, rules,
+  targets, then dead-letter queues, the table and the topic), each edge with what the recorder
+  counted on it;
 - :func:`order_view`: one order's timeline, its state machine executions expanded from their
   Step Functions history (each state entered, the Choice's decision, the outcome);
 - :func:`dead_letter_queues` and :func:`redrive`: what each dead-letter queue holds, and a redrive
   that delivers each message to its target again. SQS's own redrive (``StartMessageMoveTask``)
   moves messages only when their source is an SQS queue ("the source queue must be an SQS queue
   configured as a dead-letter queue", SQS Developer Guide, *Configuring a dead-letter queue
-  redrive*), which these queues' messages are not: EventBridge and Lambda wrote them;
+  redrive*), which these queues' messages are not: EventBridge and Lambda wrote them; a stream
+  mapping's on-failure record is redriven by :class:`StreamRedrive`, from the stream;
 - :func:`alarms`: each of the program's CloudWatch alarms with the value its metric has here and
   whether it would be in ALARM on AWS.
 """
