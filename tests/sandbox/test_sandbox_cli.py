@@ -57,7 +57,10 @@ def test_the_cli_serves_the_original_scenario_and_stops_on_ctrl_c(tmp_path: Path
         # THEN the console traces the order to its completion
         trace = _read_until(process, "OrderCompleted from order-service (order 101)", timeout=30)
         assert "OrderCreated from order-service (order 101)" in trace
-        assert "PaymentSucceeded from payment-service (order 101)" in trace
+        paid = "PaymentSucceeded from payment-service (order 101)"
+        # (an event's line is printed once its rules are routed: on a loaded machine, the chain it
+        # starts may print OrderCompleted first)
+        assert paid in trace or paid in _read_until(process, paid, timeout=10)
     finally:
         # AND Ctrl-C stops it cleanly
         process.send_signal(signal.SIGINT)
