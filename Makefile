@@ -13,6 +13,9 @@ STACK ?= dev
 ORDERS ?= 1000000
 API_PORT ?= 3000
 AWS_PORT ?= 4566
+CONSOLE_PORT ?= 3030
+# Orders whose traces the console keeps (the newest).
+CONSOLE_ORDERS ?= 200
 # Two workers: the 2-core machine this project is sized for runs the suite in about half the time.
 PYTEST_ARGS ?= -n 2 --dist worksteal
 
@@ -40,7 +43,8 @@ $(STAMP): requirements.txt requirements-dev.txt $(UV_STAMP)
 install: $(STAMP)
 
 sandbox: $(STAMP)
-	$(BIN)/python -m sandbox --stack $(STACK) --api-port $(API_PORT) --aws-port $(AWS_PORT)
+	$(BIN)/python -m sandbox --stack $(STACK) --api-port $(API_PORT) --aws-port $(AWS_PORT) \
+		--console-port $(CONSOLE_PORT) --console-orders $(CONSOLE_ORDERS)
 
 test: lint typecheck unit
 

@@ -1,12 +1,17 @@
 """How much the sandbox adds on top of the AWS calls of one order (run by hand: ``make bench``).
 
-Three systems run in the same run, and orders rotate between them (one to each per round, each
-system first, second and third in turn) so the load of a shared machine hits all of them:
+Four systems run in the same run, and orders rotate between them (one to each per round, each
+system first, second, third and fourth in turn) so the load of a shared machine hits all of them:
 
 - **sandbox**: the program evaluated and started as ``make sandbox`` does, an order posted to
   ``POST /order`` over HTTP and timed until its whole choreography is done (the third
-  notification is recorded and no delivery or stream batch is pending); also reported: the time
-  from the POST to the order's final status being written (seen on the table's stream).
+  notification is recorded and no delivery or stream batch is pending), its console unwired:
+  every part of the sandbox runs unobserved, exactly as ``make sandbox --no-console``; also
+  reported: the time from the POST to the order's final status being written (seen on the
+  table's stream).
+- **sandbox + console**: the same sandbox with its console wired in (every request, event,
+  attempt, run, execution, table write and email recorded): the difference of the two p50s is
+  what the console costs per order.
 - **baseline: plain moto**: ``moto_server`` in its own process, as anyone would start it, holding
   the order's real resources taken from the evaluated program: the orders table (same key
   schema), the payment state machine with the program's rendered definition (its ``putEvents``
@@ -76,9 +81,12 @@ from sandbox.program.evaluation import PROJECT_DIR, Program, evaluate
 from sandbox.runtime import Sandbox
 
 DEFAULT_ORDERS = 40
+#: What the console may add to the sandbox's p50 per order.
+CONSOLE_BUDGET_MS = 5.0
 DEFAULT_WARMUP = 3
 AMOUNT = 100  # below the fraud threshold: the whole happy path runs
 SANDBOX = "sandbox"
+CONSOLE = "sandbox + console"
 PLAIN = "baseline: plain moto"
 TUNED = "baseline: tuned moto"
 
@@ -338,6 +346,18 @@ def sandbox_order(sandbox: Sandbox, order_id: int, timeout: float = 30.0) -> Non
         time.sleep(0.0005)
 
 
+def console_order(sandbox: Sandbox, order_id: int, observed: bool) -> None:
+    """One sandbox order with the console wired in (``observed``) or not (wiring takes microseconds)."""
+    console = sandbox.console
+    if console is None:
+        raise RuntimeError("the bench's sandbox runs with its console")
+    (console.wire if observed else console.unwire)()
+    try:
+        sandbox_order(sandbox, order_id)
+    finally:
+        console.unwire()
+
+
 def _timed(run: Callable[[], None]) -> float:
     started = time.perf_counter()
     run()
@@ -371,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--orders must be at least 2 and --warmup at least 0")
 
     program = evaluate("dev")
-    runs: dict[str, list[float]] = {SANDBOX: [], PLAIN: [], TUNED: []}
+    runs: dict[str, list[float]] = {SANDBOX: [], CONSOLE: [], PLAIN: [], TUNED: []}
     to_final: list[float] = []
     clock = FinalStatusClock()
     servers: dict[str, MotoProcess] = {}
@@ -380,15 +400,16 @@ def main(argv: list[str] | None = None) -> int:
         servers[PLAIN] = MotoProcess()
         servers[TUNED] = MotoProcess(tuned=True)
         baselines = {name: Baseline(program, server.url) for name, server in servers.items()}
-        with Sandbox(program, aws_port=0, api_port=0, on_trace=lambda line: None) as sandbox:
+        with Sandbox(program, aws_port=0, api_port=0, console_port=0, on_trace=lambda line: None) as sandbox:
             sandbox.streams.listeners.append(clock)
             for round_ in range(args.warmup + args.orders):
-                order_id = round_ + 1
+                order_id = 2 * round_ + 1
                 systems: list[tuple[str, Callable[[], None]]] = [
-                    (SANDBOX, functools.partial(sandbox_order, sandbox, order_id)),
+                    (SANDBOX, functools.partial(console_order, sandbox, order_id, False)),
+                    (CONSOLE, functools.partial(console_order, sandbox, order_id + 1, True)),
                     *((name, functools.partial(b.order, order_id)) for name, b in baselines.items()),
                 ]
-                # Each system goes first, second and third in turn.
+                # Each system goes first, second, third and fourth in turn.
                 shift = round_ % len(systems)
                 for name, run in systems[shift:] + systems[:shift]:
                     started = time.perf_counter()
@@ -407,11 +428,15 @@ def main(argv: list[str] | None = None) -> int:
     sandbox_stats = _summary(SANDBOX, runs[SANDBOX])
     p50, p95 = statistics.median(to_final), statistics.quantiles(to_final, n=20, method="inclusive")[18]
     print(f"{'  POST to final status':<22} p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms")
+    console_stats = _summary(CONSOLE, runs[CONSOLE])
     plain_stats = _summary(PLAIN, runs[PLAIN])
     tuned_stats = _summary(TUNED, runs[TUNED])
     print("sandbox / baseline:")
     _ratio(PLAIN, sandbox_stats, plain_stats)
     _ratio(TUNED, sandbox_stats, tuned_stats)
+    added = (console_stats[0] - sandbox_stats[0]) * 1000
+    verdict = "within" if added <= CONSOLE_BUDGET_MS else "OVER"
+    print(f"console on - off:      p50 {added:+7.1f} ms   ({verdict} its {CONSOLE_BUDGET_MS:g} ms budget per order)")
     return 0
 
 

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sandbox.console import DEFAULT_ORDERS as CONSOLE_ORDERS
+from sandbox.console import DEFAULT_PORT as CONSOLE_PORT
 from sandbox.ports import PortInUseError, check_ports
 
 if TYPE_CHECKING:
@@ -26,12 +28,29 @@ if TYPE_CHECKING:
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     """The command line of ``make sandbox`` (the Makefile passes its variables through)."""
     parser = argparse.ArgumentParser(prog="make sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to use (default: dev)")
     parser.add_argument("--api-port", type=int, default=3000, help="port of the local API (default: 3000)")
     parser.add_argument("--aws-port", type=int, default=4566, help="port of the AWS endpoint (default: 4566)")
+    parser.add_argument(
+        "--console-port", type=int, default=CONSOLE_PORT, help=f"port of the console page (default: {CONSOLE_PORT})"
+    )
+    parser.add_argument(
+        "--console-orders",
+        type=_positive,
+        default=CONSOLE_ORDERS,
+        help=f"orders whose traces the console keeps, the newest (default: {CONSOLE_ORDERS})",
+    )
+    parser.add_argument("--no-console", action="store_true", help="run without the console")
     parser.add_argument(
         "--state-dir",
         type=Path,
@@ -69,6 +88,8 @@ def start(args: argparse.Namespace) -> Sandbox:
         state_dir=args.state_dir,
         on_trace=trace,
         echo_function_logs=args.verbose,
+        console_port=None if args.no_console else args.console_port,
+        console_orders=args.console_orders,
     )
     sandbox.start()
     return sandbox
@@ -90,6 +111,8 @@ def print_banner(sandbox: Sandbox, stack: str, seconds: float) -> None:
     source, *rest = shell.try_commands(
         env_path=_shown(sandbox.env_path), api_url=sandbox.api_url, outputs=sandbox.outputs, express=express
     )
+    if sandbox.console is not None:
+        print(f"\nConsole: {sandbox.console.url}  (each order's journey, live; faults on demand)")
     print(
         f"\nAWS endpoint: {sandbox.endpoint_url} (the README lists what it serves)."
         "\nIn another shell, from this directory:\n"
@@ -117,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     started = time.monotonic()
     try:
-        check_ports(args.api_port, args.aws_port)
+        check_ports(args.api_port, args.aws_port, None if args.no_console else args.console_port)
         sandbox = start(args)
     except PortInUseError as error:
         print(f"sandbox: {error}", file=sys.stderr)

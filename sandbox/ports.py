@@ -38,10 +38,12 @@ def check_port(port: int, what: str) -> None:
 
 def port_variable(what: str) -> str:
     """The ``make sandbox`` variable that sets the port of ``what``."""
-    return "API_PORT" if "API" in what else "AWS_PORT"
+    return "API_PORT" if "API" in what else "CONSOLE_PORT" if "console" in what else "AWS_PORT"
 
 
-def check_ports(api_port: int, aws_port: int) -> None:
-    """Both ports of a sandbox, the AWS endpoint's first (as the sandbox starts them)."""
+def check_ports(api_port: int, aws_port: int, console_port: int | None = None) -> None:
+    """The ports of a sandbox, the AWS endpoint's first (as the sandbox starts them); the console's if it has one."""
     check_port(aws_port, "AWS endpoint")
     check_port(api_port, "API")
+    if console_port is not None:
+        check_port(console_port, "console")

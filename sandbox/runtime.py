@@ -28,6 +28,8 @@ from sandbox.aws import moto_speedups
 from sandbox.aws.emulation import Emulation
 from sandbox.aws.endpoint import EndpointServer
 from sandbox.aws.readonly_services import ReadOnlyServices
+from sandbox.console import DEFAULT_ORDERS
+from sandbox.console.console import Console
 from sandbox.delivery.contracts import VIOLATIONS_FILE, ContractLog
 from sandbox.delivery.rules import Dispatcher
 from sandbox.delivery.stream import TableStreams
@@ -100,8 +102,10 @@ class Sandbox:
         on_trace: Callable[[str], None] | None = None,
         echo_function_logs: bool = False,
         drain_seconds: float = 2.0,
+        console_port: int | None = None,
+        console_orders: int = DEFAULT_ORDERS,
     ) -> None:
-        """Prepare (but do not start) a sandbox of ``program``."""
+        """Prepare (but do not start) a sandbox of ``program`` (with its console on ``console_port`` unless None)."""
         self.program = program
         self.aws_port = aws_port
         self.api_port = api_port
@@ -122,6 +126,9 @@ class Sandbox:
         self.outputs: dict[str, Any] = {}
         #: Every event put on a bus breaking its contract, as ``contract-violations.jsonl`` lines.
         self.contracts = ContractLog(state_dir / VIOLATIONS_FILE)
+        self.console_port, self.console_orders = console_port, console_orders
+        #: The console (``sandbox.console``) while it runs, else None.
+        self.console: Console | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -139,6 +146,9 @@ class Sandbox:
             raise RuntimeError("another sandbox is running in this process")
         try:
             self._start()
+            if self.console_port is not None:
+                self.console = Console(self, HOST, self.console_port, self.console_orders)
+                self.console.start()
         except BaseException:
             self.stop()
             raise
@@ -183,7 +193,7 @@ class Sandbox:
 
     def _start_endpoint(self) -> None:
         """Serve moto on the AWS port, empty, with Step Functions executing definitions against it."""
-        check_ports(self.api_port, self.aws_port)
+        check_ports(self.api_port, self.aws_port, self.console_port)
         moto_speedups.apply()
         # The endpoint's request log would drown the event trace.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -261,6 +271,8 @@ class Sandbox:
             self.outbox.clear()
             (self.state_dir / "outbox.jsonl").write_text("")
         self.contracts.clear()
+        if self.console is not None:
+            self.console.reset()
 
     @property
     def env_path(self) -> Path:
@@ -270,6 +282,9 @@ class Sandbox:
     def stop(self) -> None:
         """Stop serving, put moto back as it was, release the ports."""
         try:
+            if self.console is not None:
+                self.console.stop()
+                self.console = None
             if self._api is not None:
                 self._api.shutdown()
                 self._api = None
@@ -356,6 +371,8 @@ class Sandbox:
             with (self.state_dir / "outbox.jsonl").open("a") as out:
                 out.write(json.dumps(entry) + "\n")
         self._trace(f"email: {subject or message}")
+        if self.console is not None:
+            self.console.recorder.email(arn, subject, message, entry["to"])
 
     # --- helpers for callers and tests ----------------------------------------------------------
     def client(self, service: str) -> Any:

@@ -51,3 +51,32 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     them at exit took each process about half a second, most of the wait for the workers to stop.
     """
     gc.freeze()
+
+
+#: The browser the console's browser tests drive (Debian's chromium package; `.ci/run` installs it in CI).
+CHROMIUM = "/usr/bin/chromium"
+_NO_CHROMIUM = f"browser tests not run: they need Chromium at {CHROMIUM} (Debian/Ubuntu: sudo apt-get install chromium)"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The ``browser`` marker: a test that drives Chromium through Playwright."""
+    config.addinivalue_line("markers", "browser: drives Chromium (/usr/bin/chromium) through Playwright")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium, outside CI, the browser tests are left out (and the summary says so in one line).
+
+    In CI (``CI=true``) they run regardless, so a missing browser fails them.
+    """
+    if os.path.exists(CHROMIUM) or os.environ.get("CI"):
+        return
+    left_out = [item for item in items if item.get_closest_marker("browser")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("browser")]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The one line that says the browser tests did not run, and how to get them."""
+    if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+        terminalreporter.write_line(_NO_CHROMIUM, yellow=True)

@@ -27,6 +27,7 @@ LAYERS = (
     "sandbox.api",
     "sandbox.delivery",
     "sandbox.aws",
+    "sandbox.console",
     "sandbox",
     "sandbox.__main__",
     "cost",

@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -230,8 +231,20 @@ def declared_gateway_responses(program: Program) -> dict[str, DeclaredResponse]:
     }
 
 
+class RequestObserver(Protocol):
+    """What the API tells an observer (the console's recorder) of each request: defined here, as it reads it."""
+
+    def api_request(
+        self, method: str, path: str, resource: str | None, status: int, body: bytes, answer: bytes, seconds: float
+    ) -> None:
+        """``resource``: the route's path, ``None`` when no route matched."""
+
+
 class ApiServer:
     """A threaded HTTP server in front of the program's functions."""
+
+    #: The console's recorder while it runs: told of every request and its answer.
+    observer: RequestObserver | None = None
 
     def __init__(self, program: Program, functions: Invoker, host: str, port: int) -> None:
         """Bind ``host:port`` (raises OSError when the port is taken).
@@ -299,8 +312,13 @@ class ApiServer:
         if not isinstance(headers, RequestHeaders):
             headers = RequestHeaders(headers.items())
         self._answering.request, self._answering.error = None, None
+        started = time.monotonic()
         answer = self._route(method, raw_path, headers, body, client_ip)
         request: RequestContext | None = self._answering.request
+        if self.observer is not None:
+            resource = request.resource_path if request is not None else None
+            seconds = time.monotonic() - started
+            self.observer.api_request(method, raw_path, resource, answer[0], body, answer[2], seconds)
         if self.access_log is not None and request is not None:
             status, _, answer_body = answer
             line = self.access_log.line(request, status, answer_body, self._answering.error)

@@ -34,7 +34,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import JsonRESTError
@@ -113,8 +113,18 @@ def _matches_event(pattern: EventPattern, event: EventMessageType) -> bool:
     return compiled.matches(_as_matched(event))
 
 
+class ExecutionObserver(Protocol):
+    """What the emulation tells an observer (the console's recorder): defined here, as it reads it."""
+
+    def execution_started(self, machine: str, execution_arn: str, execution_input: Any) -> None:
+        """An execution of ``machine`` started."""
+
+
 class Emulation:
     """The sandbox's corrections to moto, installed while a sandbox runs."""
+
+    #: The console's recorder while it runs: told of every execution started.
+    observer: ExecutionObserver | None = None
 
     def __init__(
         self, functions: FunctionRuntime, dispatcher: Dispatcher, on_trace: Callable[[str], None] | None = None
@@ -258,9 +268,9 @@ class Emulation:
         return change
 
     # --- Step Functions -------------------------------------------------------------------------
-    @staticmethod
-    def _named_executions() -> Callable[..., Any]:
+    def _named_executions(self) -> Callable[..., Any]:
         original = StepFunctionsParserBackend.start_execution
+        emulation = self
 
         def start_execution(
             backend: StepFunctionsParserBackend,
@@ -275,7 +285,11 @@ class Emulation:
                 backend._validate_name(name)
             else:
                 name = str(uuid.uuid4())
-            return original(backend, state_machine_arn, name, execution_input, trace_header)  # pyrefly: ignore[bad-argument-type]
+            started = original(backend, state_machine_arn, name, execution_input, trace_header)  # pyrefly: ignore[bad-argument-type]
+            if emulation.observer is not None:
+                machine = state_machine_arn.split(":")[-1]
+                emulation.observer.execution_started(machine, started.exec_arn, execution_input)
+            return started
 
         return start_execution
 

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from event_schemas.validate import problems
 
@@ -67,8 +67,18 @@ def mark(kind: str, found: list[str]) -> str:
     return f"  [{label}: {'; '.join(found)}]"
 
 
+class BreachObserver(Protocol):
+    """What the contract log tells an observer (the console's recorder): defined here, as it reads it."""
+
+    def contract_breach(self, event: Mapping[str, Any], kind: str, problems: list[str]) -> None:
+        """An event breaks its contract (``kind`` ``violation``), or no contract describes it."""
+
+
 class ContractLog:
     """Checks events and appends the breaches to ``contract-violations.jsonl`` (thread-safe)."""
+
+    #: The console's recorder while it runs: told of every breach.
+    observer: BreachObserver | None = None
 
     def __init__(self, path: Path) -> None:
         """A log writing to ``path`` (created empty by :meth:`clear`)."""
@@ -94,6 +104,8 @@ class ContractLog:
         if breach is None:
             return ""
         kind, found = breach
+        if self.observer is not None:
+            self.observer.contract_breach(event, kind, found)
         line = {
             "time": event.get("time"),
             "kind": kind,

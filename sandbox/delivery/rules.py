@@ -20,10 +20,10 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from moto.events.models import EventsBackend, Rule
 from moto.sqs.models import sqs_backends
@@ -129,8 +129,41 @@ def _detail_is_an_object(entry: dict[str, Any]) -> bool:
         return False
 
 
+class DeliveryObserver(Protocol):
+    """What the dispatcher tells an observer (the console's recorder): defined here, as it reads it."""
+
+    def event_put(self, entry: Mapping[str, Any], result: Mapping[str, Any]) -> None:
+        """PutEvents answered one entry: its ``EventId``, or its ``ErrorCode``."""
+
+    def rule_matched(self, rule: str, targets: list[str]) -> None:
+        """A rule matched the event being put on this thread."""
+
+    def delivery_attempt(
+        self,
+        rule: str,
+        target_arn: str,
+        target: str,
+        event: Mapping[str, Any],
+        attempt: int,
+        error: str | None,
+        retry_in: float | None,
+    ) -> None:
+        """One delivery attempt: delivered (``error`` None) or failed (retried in ``retry_in`` s, or not)."""
+
+    def dead_lettered(
+        self, rule: str | None, target_arn: str, target: str, event: Any, queue: str, reason: str
+    ) -> None:
+        """An event went to a dead-letter queue, or (``rule`` None) a record to an on-failure destination."""
+
+    def async_retry(self, function: str, event: Any, attempt: int, retry_in: float) -> None:
+        """Lambda will retry a failed asynchronous invocation in ``retry_in`` s."""
+
+
 class Dispatcher:
     """Delivers events to Lambda and Step Functions targets, with retries and dead-letter queues."""
+
+    #: The console's recorder while it runs: told of every event put, rule matched, attempt and dead letter.
+    observer: DeliveryObserver | None = None
 
     def __init__(
         self,
@@ -194,7 +227,10 @@ class Dispatcher:
         for entry in events:
             code = self.put_events_fault(entry) if self.put_events_fault else None
             if code:
-                results.append({"ErrorCode": code, "ErrorMessage": "injected by the sandbox"})
+                refusal = {"ErrorCode": code, "ErrorMessage": "injected by the sandbox"}
+                results.append(refusal)
+                if self.observer is not None:
+                    self.observer.event_put(entry, refusal)
                 continue
             if not _detail_is_an_object(entry):
                 # EventBridge takes only a JSON object as Detail (moto takes any JSON and warns).
@@ -213,6 +249,8 @@ class Dispatcher:
                     event = event_of_entry(entry, outcome["EventId"], backend.account_id, backend.region_name)
                     note = self.contracts.record(event)
                 self._trace(entry, self._local.matched, note)
+            if self.observer is not None:
+                self.observer.event_put(entry, outcome)
         it = iter(entries)
         return [r if r is not None else next(it) for r in results]
 
@@ -231,6 +269,8 @@ class Dispatcher:
             return
         if not rule.name.startswith(ARCHIVE_RULE_PREFIX):
             getattr(self._local, "matched", []).extend(self.describe_target(t["Arn"]) for t in rule.targets)
+            if self.observer is not None:
+                self.observer.rule_matched(rule.name, [self.describe_target(t["Arn"]) for t in rule.targets])
         native: list[dict[str, Any]] = []
         ours: list[dict[str, Any]] = []
         for target in rule.targets:
@@ -289,21 +329,34 @@ class Dispatcher:
                     raise
                 except Exception as unexpected:  # whatever else goes wrong is a failed delivery too
                     raise DeliveryError("InternalFailure", str(unexpected)) from unexpected
+                self._observe_attempt(delivery, attempt, None, None)
                 return
             except DeliveryError as error:
                 age = (time.monotonic() - delivery.first_attempt) / max(self.delay_scale, 1e-9)
                 if attempt < max_retries and age < max_age:
                     wait = FIRST_RETRY_SECONDS * (2**attempt) * self.delay_scale
+                    self._observe_attempt(delivery, attempt, error, wait)
                     log.info("retrying %s for rule %s (%s)", delivery.target["Arn"], delivery.rule_name, error)
                     with self._cond:
                         self._pending += 1
                     self._workers.submit(lambda: self._attempt(delivery, attempt + 1), wait)
                     return
+                self._observe_attempt(delivery, attempt, error, None)
                 self._dead_letter(delivery, error.code, str(error))
         except Exception:  # a bug of the sandbox itself must not kill the worker silently
             log.exception("sandbox delivery failed")
         finally:
             self._done()
+
+    def _observe_attempt(
+        self, delivery: Delivery, attempt: int, error: DeliveryError | None, wait: float | None
+    ) -> None:
+        if self.observer is not None:
+            arn = delivery.target["Arn"]
+            failure = None if error is None else f"{error.code}: {error}"
+            self.observer.delivery_attempt(
+                delivery.rule_name, arn, self.describe_target(arn), delivery.event, attempt, failure, wait
+            )
 
     def _deliver(self, delivery: Delivery) -> None:
         arn = delivery.target["Arn"]
@@ -340,6 +393,12 @@ class Dispatcher:
             "ERROR_MESSAGE": message[:256],
         }
         self._send_to_queue(dlq, json.dumps(delivery.event), attributes)
+        if self.observer is not None:
+            arn = delivery.target["Arn"]
+            reason = f"{code}: {message}"
+            self.observer.dead_lettered(
+                delivery.rule_name, arn, self.describe_target(arn), delivery.event, dlq.split(":")[-1], reason
+            )
         self.on_trace(
             f"{delivery.event.get('detail-type')} (order {delivery.event.get('detail', {}).get('id', '?')}) "
             f"-> dead-letter queue of {delivery.rule_name}: {code}"
@@ -385,6 +444,8 @@ class Dispatcher:
                     with self._cond:
                         self._pending += 1
                     wait = LAMBDA_RETRY_SECONDS * (attempt + 1) * self.delay_scale
+                    if self.observer is not None:
+                        self.observer.async_retry(fn.name, event, attempt, wait)
                     failed = error
                     self._workers.submit(lambda: self._invoke_async(arn, event, attempt + 1, received, failed), wait)
                     return
@@ -427,6 +488,9 @@ class Dispatcher:
             },
         }
         self._send_to_queue(destination, json.dumps(record, default=str), {})
+        if self.observer is not None:
+            reason = f"{condition} after {count} attempts: {error}"
+            self.observer.dead_lettered(None, arn, f"λ {name}", event, destination.split(":")[-1], reason)
         self.on_trace(
             f"{envelope.get('detail-type', 'Invoke')} (order {detail.get('id', '?')}) "
             f"-> on-failure destination of {name} after {count} attempts ({condition}): {error}"

@@ -37,7 +37,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from moto.sqs.models import sqs_backends
 
@@ -131,8 +131,37 @@ class _Shard:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class BatchObserver(Protocol):
+    """What the mappings tell an observer (the console's recorder): defined here, as it reads it."""
+
+    def stream_batch(
+        self,
+        function: str,
+        records: list[dict[str, Any]],
+        attempt: int,
+        outcome: str,
+        error: str | None,
+        wait: float,
+        processed: int,
+    ) -> None:
+        """One invocation with a batch, and what came of it.
+
+        ``outcome``: ``done``, ``bisected``, ``retry`` (in ``wait`` s) or ``exhausted``; ``attempt``
+        counts from 1; ``error``: the function's error, or what its partial batch response said;
+        ``processed``: the records at the head of the batch that are done (the checkpoint moved past them).
+        """
+
+    def stream_given_up(
+        self, function: str, records: list[dict[str, Any]], condition: str, attempts: int, queue: str | None
+    ) -> None:
+        """A batch's description went to the on-failure ``queue`` (``None``: none declared, dropped)."""
+
+
 class StreamMappings:
     """Runs every declared mapping: takes records from the streams, invokes, retries, gives up."""
+
+    #: The console's recorder while it runs: told of every batch invoked and every batch given up.
+    observer: BatchObserver | None = None
 
     def __init__(
         self,
@@ -246,25 +275,41 @@ class StreamMappings:
         event = {"Records": [{**c.record, "eventSourceARN": c.stream_arn} for c in batch]}
         self.batches_invoked += 1
         result = invocation.invoke(self.functions, mapping.function_arn, event)
+        error = None if result.function_error is None else _error_message(result.payload)
+        done: int | None = 0
         if result.function_error is None:
             response = json.loads(result.payload or b"null")
             done = checkpoint(response, batch) if mapping.report_batch_item_failures else len(batch)
             if done is not None and done > 0:
                 self._done(shard, batch[done - 1])
             if done == len(batch):
+                self._observe(shard, batch, "done", None, 0.0, done)
                 shard.attempts, shard.limit = 0, None
                 return None
             failed = batch if done is None else batch[done:]
+            error = "partial batch response: " + ("whole batch failed" if done is None else f"{done} done")
         elif mapping.bisect and len(batch) > 1:
+            self._observe(shard, batch, "bisected", error, 0.0, 0)
             shard.limit = len(batch) // 2  # splitting does not count against the retry quota
             return 0.0
         else:
             failed = batch
         shard.attempts += 1
         if shard.attempts > mapping.maximum_retry_attempts:
+            self._observe(shard, batch, "exhausted", error, 0.0, done or 0)
             self._give_up(shard, failed, "RetryAttemptsExhausted")
             return None
-        return FIRST_RETRY_SECONDS * 2 ** (shard.attempts - 1) * self.delay_scale
+        wait = FIRST_RETRY_SECONDS * 2 ** (shard.attempts - 1) * self.delay_scale
+        self._observe(shard, batch, "retry", error, wait, done or 0)
+        return wait
+
+    def _observe(
+        self, shard: _Shard, batch: list[ChangeRecord], outcome: str, error: str | None, wait: float, done: int
+    ) -> None:
+        if self.observer is not None:
+            name = self.functions.functions[shard.mapping.function_arn].name
+            attempt = shard.attempts + (0 if outcome in ("retry", "exhausted") else 1)
+            self.observer.stream_batch(name, [c.record for c in batch], attempt, outcome, error, wait, done)
 
     def _done(self, shard: _Shard, last: ChangeRecord) -> None:
         """The shard's checkpoint moves past ``last`` (and the filtered-out records before it)."""
@@ -280,6 +325,9 @@ class StreamMappings:
         shard.attempts, shard.limit = 0, None
         name = self.functions.functions[mapping.function_arn].name
         numbers = [c.record["dynamodb"]["SequenceNumber"] for c in failed]
+        if self.observer is not None:
+            queue = mapping.on_failure_arn.split(":")[-1] if mapping.on_failure_arn else None
+            self.observer.stream_given_up(name, [c.record for c in failed], condition, attempts, queue)
         if mapping.on_failure_arn is None:
             log.error(
                 "%s: stream records %s..%s dropped (%s): no on-failure destination",
@@ -326,3 +374,14 @@ class StreamMappings:
                 "streamArn": mapping.stream_arn,
             },
         }
+
+
+def _error_message(payload: bytes) -> str:
+    """The function's error as its error payload names it (``errorType: errorMessage``)."""
+    try:
+        body = json.loads(payload or b"null")
+    except ValueError:
+        return "function error"
+    if not isinstance(body, dict):
+        return "function error"
+    return f"{body.get('errorType', 'Error')}: {body.get('errorMessage', '')}"

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from sandbox.functions import logs as function_logs
 from sandbox.functions.environment import FunctionEnvironment
@@ -159,8 +159,18 @@ def declared_functions(program: Program) -> dict[str, DeclaredFunction]:
     return functions
 
 
+class RunObserver(Protocol):
+    """What the runtime tells an observer (the console's recorder) of each run: defined here, as it reads it."""
+
+    def function_run(self, function: str, event: Any, seconds: float, error: BaseException | None) -> None:
+        """A function ran for ``seconds``; ``error`` is what it raised, if it did."""
+
+
 class FunctionRuntime:
     """Loads and invokes the program's functions in this process."""
+
+    #: The console's recorder while it runs: told of every run, its duration and its error.
+    observer: RunObserver | None = None
 
     def __init__(self, program: Program, endpoint_url: str) -> None:
         """Functions of ``program``, whose AWS calls go to ``endpoint_url``."""
@@ -217,8 +227,12 @@ class FunctionRuntime:
             if time.monotonic() - started <= fn.timeout_seconds:
                 record([error_line(fn, error_payload(error, request_id))])
             report("error")
+            if self.observer is not None:
+                self.observer.function_run(fn.name, event, time.monotonic() - started, error)
             raise
         report("success")
+        if self.observer is not None:
+            self.observer.function_run(fn.name, event, time.monotonic() - started, None)
         return result
 
     def _entry(self, fn: DeclaredFunction) -> Callable[[dict[str, Any], Any], Any]:

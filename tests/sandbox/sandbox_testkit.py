@@ -71,7 +71,8 @@ class SandboxPool:
     def acquire(self, program: Program, on_trace: Callable[[str], None] | None = None, **settings: Any) -> Sandbox:
         """A running, freshly reset sandbox of ``program`` with ``settings`` (``delay_scale``, ...)."""
         trace = on_trace or (lambda line: None)
-        settings = {"delay_scale": TEST_DELAY_SCALE, **settings}
+        # The console runs in every test sandbox (on a free port): its observers see every test's traffic.
+        settings = {"delay_scale": TEST_DELAY_SCALE, "console_port": 0, **settings}
         running = self.running
         if running is not None and running.program is program and self._settings == settings:
             try:
