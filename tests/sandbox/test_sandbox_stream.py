@@ -165,11 +165,12 @@ def test_a_record_older_than_the_maximum_age_is_given_up_before_the_retries_run_
     # GIVEN the mapping with a 60 s maximum record age and retries enough to outlast it, and a bus
     # refusing every OrderCreated
     (mapping,) = sandbox.mappings.mappings
-    monkeypatch.setattr(
-        sandbox.mappings,
-        "mappings",
-        [dataclasses.replace(mapping, maximum_record_age_seconds=60, maximum_retry_attempts=10_000)],
-    )
+    changed = dataclasses.replace(mapping, maximum_record_age_seconds=60, maximum_retry_attempts=10_000)
+    monkeypatch.setattr(sandbox.mappings, "mappings", [changed])
+    # A shard an earlier test made on this pooled sandbox (a reset keeps it, empty) holds the mapping
+    # it was made with: it gets the changed one too, or the test would depend on which tests ran before.
+    for shard in sandbox.mappings._shards.values():
+        monkeypatch.setattr(shard, "mapping", changed)
     sandbox.dispatcher.put_events_fault = lambda entry: (
         "InternalFailure" if entry["DetailType"] == "OrderCreated" else None
     )
