@@ -208,11 +208,15 @@ class StreamMappings:
             return self._pending
 
     def forget(self) -> None:
-        """Drop every record not processed yet (the tables they came from were reset)."""
+        """Drop every shard and the records not processed yet (the tables they came from were reset).
+
+        A shard holds the mapping it was made with: dropping it makes the next record start a shard
+        of the mappings as they are now, as a fresh start would.
+        """
         for shard in self._shards.values():
             with shard.lock:
                 shard.records.clear()
-                shard.attempts, shard.limit = 0, None
+        self._shards.clear()
         self.records_read = self.batches_invoked = 0
 
     def shutdown(self) -> None:

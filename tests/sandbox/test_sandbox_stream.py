@@ -167,10 +167,6 @@ def test_a_record_older_than_the_maximum_age_is_given_up_before_the_retries_run_
     (mapping,) = sandbox.mappings.mappings
     changed = dataclasses.replace(mapping, maximum_record_age_seconds=60, maximum_retry_attempts=10_000)
     monkeypatch.setattr(sandbox.mappings, "mappings", [changed])
-    # A shard an earlier test made on this pooled sandbox (a reset keeps it, empty) holds the mapping
-    # it was made with: it gets the changed one too, or the test would depend on which tests ran before.
-    for shard in sandbox.mappings._shards.values():
-        monkeypatch.setattr(shard, "mapping", changed)
     sandbox.dispatcher.put_events_fault = lambda entry: (
         "InternalFailure" if entry["DetailType"] == "OrderCreated" else None
     )
@@ -182,3 +178,23 @@ def test_a_record_older_than_the_maximum_age_is_given_up_before_the_retries_run_
     record = json.loads(parked["Body"])
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
     assert 1 <= record["requestContext"]["approximateInvokeCount"] < 100
+
+
+def test_a_reset_forgets_the_shards_so_the_next_test_reads_with_the_declared_mapping(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a shard made while the mapping was changed (no retries at all), as a test may change it
+    (mapping,) = sandbox.mappings.mappings
+    monkeypatch.setattr(sandbox.mappings, "mappings", [dataclasses.replace(mapping, maximum_retry_attempts=0)])
+    assert post_order(sandbox, 604, 1).status == 201
+    assert sandbox.wait_idle(30)
+    assert {shard.mapping.maximum_retry_attempts for shard in sandbox.mappings._shards.values()} == {0}
+    # WHEN the mapping is the declared one again and the sandbox is reset
+    monkeypatch.undo()
+    sandbox.reset()
+    # THEN no shard is left, so the next record makes one of the declared mapping (a fresh start's)
+    assert sandbox.mappings._shards == {}
+    assert post_order(sandbox, 605, 1).status == 201
+    assert sandbox.wait_idle(30)
+    shards = list(sandbox.mappings._shards.values())
+    assert shards and all(shard.mapping == mapping for shard in shards)
