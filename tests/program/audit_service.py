@@ -17,7 +17,8 @@ from components import policies, settings
 from components.event_bus import EventBus, Subscription
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from handlers import contract
-from sandbox.program.evaluation import Program, evaluate
+from sandbox.program.evaluation import Program
+from tests.program.program_testkit import Evaluation, evaluate_recorded
 
 TYPE = "eda-demo:components:AuditService"
 #: The one line added to ``__main__.py``, before ``ops = Operations(`` (the README shows it verbatim).
@@ -94,6 +95,14 @@ def program_with_audit() -> None:
 
 
 @functools.cache
+def audit_evaluation() -> Evaluation:
+    """The dev stack with the one line and what Pulumi was told of each resource, evaluated once per process.
+
+    The adding-a-service, policy-pack and sandbox tests all read this one evaluation.
+    """
+    return evaluate_recorded("dev", program=program_with_audit)
+
+
 def audit_program() -> Program:
-    """The dev stack with the one line, evaluated once per process (program and sandbox tests share it)."""
-    return evaluate("dev", program=program_with_audit)
+    """The program of :func:`audit_evaluation`."""
+    return audit_evaluation().program

@@ -18,6 +18,7 @@ from program_testkit import (
 )
 
 from sandbox.program.evaluation import Program
+from tests.program import audit_service
 
 
 @pytest.fixture
@@ -66,3 +67,19 @@ def signed_eu_evaluation() -> Evaluation:
 def signed_eu_program(signed_eu_evaluation: Evaluation) -> Program:
     """The program of :func:`signed_eu_evaluation`."""
     return signed_eu_evaluation.program
+
+
+@pytest.fixture(scope="session")
+def audit_evaluation() -> Evaluation:
+    """The dev stack plus the README's example service (one evaluation per process, see :mod:`audit_service`)."""
+    return audit_service.audit_evaluation()
+
+
+@pytest.fixture(scope="session")
+def dev_program(dev_evaluation: Evaluation) -> Program:
+    """The dev stack's program, read from :func:`dev_evaluation` (one evaluation of the dev stack, not two).
+
+    Overrides the suite-wide fixture of the same name for the Pulumi-side tests: recording what the
+    engine was told changes nothing in the program.
+    """
+    return dev_evaluation.program

@@ -25,7 +25,7 @@ LAYER = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3
 
 @pytest.fixture(scope="module")
 def audit_program() -> Program:
-    """The dev stack with the example service's one line."""
+    """The dev stack with the example service's one line (the evaluation the policy-pack tests read too)."""
     return evaluated_audit_program()
 
 

@@ -18,7 +18,7 @@ import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format
 from policy_testkit import POLICY_NAMES, Violation, analyze, resource, urn_of, without
-from program_testkit import Evaluation, Registration, evaluate_recorded
+from program_testkit import Evaluation, Registration
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel
@@ -38,7 +38,6 @@ from policy.production_defaults import (
     TOPIC,
 )
 from sandbox.program.evaluation import PROJECT_DIR
-from tests.program.audit_service import program_with_audit
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ARN = "arn:aws:sqs:us-east-1:123456789012:some-queue"
@@ -46,12 +45,6 @@ ARN = "arn:aws:sqs:us-east-1:123456789012:some-queue"
 
 def _reporting(violations: list[Violation]) -> set[str]:
     return {v.policy for v in violations}
-
-
-@pytest.fixture(scope="module")
-def audit_evaluation() -> Evaluation:
-    """The dev stack plus the README's example service, with what the engine was told."""
-    return evaluate_recorded("dev", program=program_with_audit)
 
 
 @pytest.mark.parametrize(
