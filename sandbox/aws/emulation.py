@@ -74,6 +74,32 @@ _NO_CONTAINER = (
 )
 
 
+def function_name_of(reference: str) -> str:
+    """The function a ``FunctionName`` names: a name, an ARN, a partial ARN, or one with a version or alias.
+
+    Lambda's API reference ("FunctionName ... Function name, Function ARN, Version or Alias ARN,
+    Partial ARN") accepts each form wherever it takes a function.
+    """
+    return reference.rpartition("function:")[2].split(":", 1)[0]
+
+
+def _mappings_by_name_or_arn(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``ListEventSourceMappings`` filtered by ``FunctionName`` in any form Lambda accepts.
+
+    moto compares the filter with the name the mapping was created with, as a string, so the
+    function's ARN found nothing.
+    """
+
+    def list_event_source_mappings(backend: LambdaBackend, event_source_arn: str, function_name: str) -> Any:
+        mappings = original(backend, event_source_arn, "")
+        if not function_name:
+            return mappings
+        wanted = function_name_of(function_name)
+        return [m for m in mappings if function_name_of(m.function_name) == wanted]
+
+    return list_event_source_mappings
+
+
 class LambdaRequestError(JsonRESTError):
     """A client error of the Lambda API (HTTP 400)."""
 
@@ -149,6 +175,11 @@ class Emulation:
             LambdaBackend,
             "create_event_source_mapping",
             self._declared_event_source_mappings(LambdaBackend.create_event_source_mapping),
+        )
+        self._patch(
+            LambdaBackend,
+            "list_event_source_mappings",
+            _mappings_by_name_or_arn(LambdaBackend.list_event_source_mappings),
         )
         for name in _FUNCTION_CHANGES:
             self._patch(LambdaBackend, name, self._declared_functions_fixed(getattr(LambdaBackend, name)))

@@ -306,9 +306,7 @@ def _event_source_mapping(d: Deployment, mapping: DeclaredResource) -> None:
         raise NotEmulatedError(f"event source mapping {mapping.name}: the sandbox runs DynamoDB stream sources only")
     request: dict[str, Any] = {
         "EventSourceArn": mapping["eventSourceArn"],
-        # moto keeps FunctionName as given and its ListEventSourceMappings filter compares it as a
-        # string, where Lambda takes a name or an ARN: created by name, a filter by name finds it.
-        "FunctionName": str(mapping["functionName"]).rpartition(":function:")[2],
+        "FunctionName": mapping["functionName"],
         "StartingPosition": mapping["startingPosition"],
         "BatchSize": int(mapping.get("batchSize", 100)),
         "BisectBatchOnFunctionError": bool(mapping.get("bisectBatchOnFunctionError")),

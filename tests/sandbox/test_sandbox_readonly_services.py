@@ -112,3 +112,17 @@ def test_validate_state_machine_definition_refuses_what_aws_refuses(module_sandb
         # WHEN validated THEN FAIL with an ERROR diagnostic
         result = validate_definition(json.dumps(definition))
         assert result["result"] == "FAIL" and result["diagnostics"][0]["severity"] == "ERROR"
+
+
+def test_event_source_mappings_are_listed_by_function_name_or_arn(module_sandbox: Sandbox) -> None:
+    # GIVEN the outbox's mapping, and its function's name and ARN
+    lambda_ = module_sandbox.client("lambda")
+    (mapping,) = lambda_.list_event_source_mappings()["EventSourceMappings"]
+    arn = mapping["FunctionArn"]
+    name = arn.rpartition(":function:")[2]
+    # WHEN they are listed by every form of FunctionName Lambda accepts
+    forms = [name, arn, f"{arn}:$LATEST", arn.split(":", 4)[4]]
+    found = {form: lambda_.list_event_source_mappings(FunctionName=form)["EventSourceMappings"] for form in forms}
+    # THEN each finds the one mapping, and another function's name finds none
+    assert {form: [m["UUID"] for m in ms] for form, ms in found.items()} == {form: [mapping["UUID"]] for form in forms}
+    assert lambda_.list_event_source_mappings(FunctionName="someone-else")["EventSourceMappings"] == []
