@@ -28,6 +28,7 @@ from sandbox.aws import moto_speedups
 from sandbox.aws.emulation import Emulation
 from sandbox.aws.endpoint import EndpointServer
 from sandbox.aws.readonly_services import ReadOnlyServices
+from sandbox.aws.snapshot import BackendSnapshot
 from sandbox.console import DEFAULT_ORDERS
 from sandbox.console.console import Console
 from sandbox.delivery.contracts import VIOLATIONS_FILE, ContractLog
@@ -45,7 +46,7 @@ log = logging.getLogger("sandbox")
 _ACTIVE_LOCK = threading.Lock()
 
 
-#: What orders, deliveries and users change: reset between uses of one running sandbox.
+#: What orders, deliveries and users change: put back as deployed between uses of one running sandbox.
 _STATEFUL_BACKENDS: tuple[Any, ...] = (
     dynamodb_backends,
     sqs_backends,
@@ -53,21 +54,6 @@ _STATEFUL_BACKENDS: tuple[Any, ...] = (
     events_backends,
     stepfunctions_backends,
     stepfunctions_parser_backends,
-)
-#: The declared resources those services hold, created again after the reset.
-STATEFUL_TYPES = frozenset(
-    {
-        "aws:sqs/queue:Queue",
-        "aws:sqs/queuePolicy:QueuePolicy",
-        "aws:cloudwatch/logGroup:LogGroup",
-        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
-        "aws:dynamodb/table:Table",
-        "aws:sfn/stateMachine:StateMachine",
-        "aws:cloudwatch/eventBus:EventBus",
-        "aws:cloudwatch/eventArchive:EventArchive",
-        "aws:cloudwatch/eventRule:EventRule",
-        "aws:cloudwatch/eventTarget:EventTarget",
-    }
 )
 
 
@@ -120,6 +106,8 @@ class Sandbox:
         self._moto: EndpointServer | None = None
         self._readonly: ReadOnlyServices | None = None
         self._emulation: Emulation | None = None
+        self._deployed: BackendSnapshot | None = None
+        self._clients: dict[tuple[str, str], Any] = {}
         self._api: ApiServer | None = None
         self._api_thread: threading.Thread | None = None
         self._saved: dict[str, Any] = {}
@@ -129,6 +117,8 @@ class Sandbox:
         self.console_port, self.console_orders = console_port, console_orders
         #: The console (``sandbox.console``) while it runs, else None.
         self.console: Console | None = None
+        #: What the outbox tells to set when a topic has no email subscription.
+        self._email_keys = " or ".join(email_config_keys())
 
     # --- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -178,6 +168,7 @@ class Sandbox:
         self._emulation.install()
         self._install_outbox()
         deploy(self.program, self.endpoint_url)
+        self._deployed = BackendSnapshot(_STATEFUL_BACKENDS)
         self._emulation.functions_fixed = True
         # Functions print to their own log groups from their cold start on.
         self._router = function_logs.install(self.program.account_id, self.program.region, self.echo_function_logs)
@@ -246,13 +237,14 @@ class Sandbox:
 
         For tests that share one running sandbox: what is in flight lands first; then every
         injected fault is removed, the services that hold what orders change (tables, queues, log
-        groups, executions, the bus with its archive and rules) are reset in moto and deployed
-        again from the program as at start, and the outbox, ``contract-violations.jsonl`` and the
-        function log streams start empty. What no order changes (roles, functions, topics) stays.
+        groups, executions, the bus with its archive and rules) are put back in moto as the deploy
+        left them (:class:`~sandbox.aws.snapshot.BackendSnapshot`), and the outbox,
+        ``contract-violations.jsonl`` and the function log streams start empty. What no order
+        changes (roles, functions, topics) stays.
         Raises :class:`SandboxBusyError` when work is still in flight after ``idle_timeout`` (a
         retry due later, an execution still running): then only a restart gives a clean state.
         """
-        if self._emulation is None or self._router is None:
+        if self._emulation is None or self._router is None or self._deployed is None:
             raise RuntimeError("the sandbox is not running")
         if not self.wait_idle(idle_timeout):
             raise SandboxBusyError(f"deliveries or executions still in flight after {idle_timeout:.0f}s")
@@ -261,11 +253,7 @@ class Sandbox:
         self.dispatcher.target_faults.clear()
         self.dispatcher.put_events_fault = None
         self.mappings.forget()
-        for backends in _STATEFUL_BACKENDS:
-            for regional in backends.values():
-                for backend in regional.values():
-                    backend.reset()
-        deploy(self.program, self.endpoint_url, types=STATEFUL_TYPES)
+        self._deployed.restore()
         self._router.forget_streams()
         with self._outbox_lock:
             self.outbox.clear()
@@ -302,6 +290,7 @@ class Sandbox:
             if self._emulation is not None:
                 self._emulation.uninstall()
                 self._emulation = None
+            self._deployed = None
             self._uninstall_outbox()
             function_environment.uninstall()
             if self._router is not None:
@@ -360,7 +349,7 @@ class Sandbox:
         recipients = email_recipients(backend, arn)
         entry = {
             "topic": arn,
-            "to": recipients or [f"(no email subscription: set {' or '.join(email_config_keys())})"],
+            "to": recipients or [f"(no email subscription: set {self._email_keys})"],
             "subject": subject,
             "message": message,
             "attributes": {k: v.get("Value", v.get("StringValue")) for k, v in (attributes or {}).items()},
@@ -376,8 +365,12 @@ class Sandbox:
 
     # --- helpers for callers and tests ----------------------------------------------------------
     def client(self, service: str) -> Any:
-        """A boto3 client for the sandbox's AWS endpoint."""
-        return client(service, self.endpoint_url, self.program.region)
+        """A boto3 client for the sandbox's AWS endpoint (one per service: botocore clients are thread-safe)."""
+        key = (service, self.endpoint_url)
+        made = self._clients.get(key)
+        if made is None:
+            made = self._clients.setdefault(key, client(service, self.endpoint_url, self.program.region))
+        return made
 
     @property
     def api_keys(self) -> set[str]:

@@ -7,10 +7,16 @@ same work on every call:
   services) to route each request, under a lock that serialises all requests;
 - JSONPath expressions (``$.detail.id``, event input paths) are compiled by a parser generator
   rebuilt from its grammar on each call;
-- the server speaks HTTP/1.0, so every AWS call opens a connection (and a server thread).
+- the server speaks HTTP/1.0, so every AWS call opens a connection (and a server thread);
+- Step Functions parses the state machine's definition (an ANTLR grammar, ~25 ms) again for every
+  execution it starts.
 
 The first two results never change while the process runs, so they are computed once; the
-server speaks HTTP/1.1, so boto3 keeps its pooled connections. ``make bench`` shows the effect.
+server speaks HTTP/1.1, so boto3 keeps its pooled connections. An execution evaluates the parsed
+definition of its state machine, one per definition text: the parsed components hold no state of an
+execution (that lives in the execution's ``Environment``; the workers a Map or Parallel state
+runs are made per evaluation), so executions, concurrent ones too, share it. ``make bench`` shows
+the effect.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import jsonpath_ng.ext
 from moto import backends
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 _APPLIED = False
 
@@ -48,6 +56,14 @@ def apply() -> None:
     jsonpath_ng.ext.parse = ext_parse  # moto.events imports it at call time
     json_path.parse = ext_parse
     result_path.parse = plain_parse
+
+    @functools.lru_cache(maxsize=64)
+    def parsed(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    ExecutionWorker._get_evaluation_entrypoint = lambda self: parsed(
+        self._evaluation_details.state_machine_details.definition
+    )
     # Keep-alive: boto3 reuses its pooled connections instead of reconnecting per call.
     MotoRequestHandler.protocol_version = "HTTP/1.1"
     _APPLIED = True

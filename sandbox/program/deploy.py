@@ -15,7 +15,7 @@ import json
 import logging
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -493,8 +493,8 @@ def unhandled_types(program: Program) -> Counter[str]:
     )
 
 
-def deploy(program: Program, endpoint_url: str, types: Collection[str] | None = None) -> None:
-    """Create every resource of ``program`` the sandbox emulates on the endpoint (of ``types`` only, if given).
+def deploy(program: Program, endpoint_url: str) -> None:
+    """Create every resource of ``program`` the sandbox emulates on the endpoint.
 
     A declared type the sandbox does not know is logged at WARNING with its count: what it would
     do on AWS does not happen here.
@@ -505,7 +505,5 @@ def deploy(program: Program, endpoint_url: str, types: Collection[str] | None = 
         log.warning("not emulated by the sandbox (nothing is created for them): %s", listed)
     deployment = Deployment(program, endpoint_url)
     for type_, create in CREATORS.items():
-        if types is not None and type_ not in types:
-            continue
         for resource in program.of_type(type_):
             create(deployment, resource)
