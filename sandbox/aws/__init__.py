@@ -12,5 +12,8 @@
 - :mod:`~sandbox.aws.choice_paths`: a Choice rule whose ``Variable`` path is absent fails the
   execution with ``States.Runtime``, as Step Functions does;
 - :mod:`~sandbox.aws.moto_speedups` and :mod:`~sandbox.aws.moto_imports` take moto's per-request
-  and import overheads out of the way without changing any answer.
+  and import overheads out of the way without changing any answer;
+- :mod:`~sandbox.aws.in_process` hands the sandbox's own botocore calls to the endpoint's
+  application without a socket (the same request, the same answer);
+- :mod:`~sandbox.aws.snapshot` keeps the backends as the deploy left them, for a reset to restore.
 """

@@ -40,6 +40,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
+from sandbox.aws import in_process
+
 log = logging.getLogger("sandbox.endpoint")
 
 #: moto backends the endpoint serves: the services the program's resources live in, plus STS
@@ -236,8 +238,13 @@ def _refuse_service(backend: str) -> Callable[[dict[str, Any], Callable[..., Any
     return app
 
 
+@cache
 def create_app(backend: str) -> Any:
-    """The app serving ``backend``: moto's, with the sandbox's error handling, or a refusal."""
+    """The app serving ``backend``: moto's, with the sandbox's error handling, or a refusal.
+
+    One per backend and process: an app holds only its routes (moto's state is in its backends),
+    so a restarted endpoint serves the same apps instead of building their URL maps again.
+    """
     if backend not in SERVED_BACKENDS:
         return _refuse_service(backend)
     app: Flask = create_backend_app(backend)  # pyrefly: ignore[bad-argument-type]
@@ -278,12 +285,20 @@ class EndpointServer:
         """The port it listens on."""
         return self._server.server_address[1]
 
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
     def start(self) -> None:
-        """Serve until :meth:`stop`."""
+        """Serve until :meth:`stop`: other processes over HTTP, this one's botocore calls in-process."""
         self._thread.start()
+        in_process.serve(self.url, self._server.app)
 
     def stop(self) -> None:
         """Stop serving and close the listening socket (the port is free again at once)."""
+        in_process.stop_serving(self.url)
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join()

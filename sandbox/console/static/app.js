@@ -181,8 +181,12 @@ async function setupFaults() {
 }
 
 let busy = false;
+let forceAfter = false;  // a forced refresh asked for while one was in flight (a click during a poll)
 async function refresh(force) {
-  if (busy) return;
+  if (busy) {
+    forceAfter = forceAfter || Boolean(force);
+    return;
+  }
   busy = true;
   try {
     const overview = await api("/api/overview");
@@ -207,6 +211,10 @@ async function refresh(force) {
     document.getElementById("live").textContent = `disconnected: ${failure.message}`;
   } finally {
     busy = false;
+    if (forceAfter) {
+      forceAfter = false;
+      refresh(true);
+    }
   }
 }
 

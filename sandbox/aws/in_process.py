@@ -1,0 +1,111 @@
+"""The sandbox's own AWS calls reach its endpoint's application without a socket.
+
+The deploy, the functions the sandbox runs and the tests all call the endpoint from the sandbox's
+own process. Over HTTP each call went through urllib3 and ``http.client`` on one side and a server
+thread, ``http.server`` and werkzeug's request parsing on the other: about half of the ~6 ms a
+call took, for the same bytes. Here botocore's ``before-send`` event hands the signed request, as
+it would go on the wire (method, path, query, headers, body), to the very WSGI application the
+server runs, intercepts and error handling included, and parses the answer as it would have
+parsed the server's. Only the socket is skipped: the request is the same, and so is everything
+the endpoint does with it.
+
+Calls from other processes (the AWS CLI after ``. .sandbox/env``, ``make verify`` run on its own,
+the state machine's ``putEvents`` through ``MOTO_PORT``) still go over HTTP, as do clients of
+another boto3 session and calls to any URL other than a running sandbox's endpoint.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+WsgiApp = Callable[..., Any]
+_HANDLER_ID = "sandbox-in-process-endpoint"
+
+_LOCK = threading.Lock()
+#: ``scheme://host:port`` of each endpoint served in this process -> its WSGI application.
+_APPS: dict[str, WsgiApp] = {}
+
+
+class _Body(io.BytesIO):
+    """A response body botocore reads as it reads urllib3's (``stream()``)."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        chunk = self.read()
+        while chunk:
+            yield chunk
+            chunk = self.read()
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _bytes(data: str | bytes | bytearray) -> bytes:
+    return data.encode() if isinstance(data, str) else bytes(data)
+
+
+def _body(request: AWSPreparedRequest) -> bytes:
+    body = request.body
+    if body is None:
+        return b""
+    if isinstance(body, (str, bytes, bytearray)):
+        return _bytes(body)
+    data = body.read()
+    body.seek(0)  # a retry sends it again
+    return _bytes(data)
+
+
+def send(**kwargs: Any) -> AWSResponse | None:
+    """The ``before-send`` handler: the answer of the in-process endpoint the request is for, else None."""
+    request: AWSPreparedRequest = kwargs["request"]
+    url = urlsplit(request.url)
+    app = _APPS.get(f"{url.scheme}://{url.netloc}")
+    if app is None:
+        return None  # not a sandbox endpoint of this process: botocore sends it itself
+    environ = EnvironBuilder(
+        method=request.method,
+        base_url=f"{url.scheme}://{url.netloc}",
+        path=url.path or "/",
+        query_string=url.query,
+        headers=[(_text(k), _text(v)) for k, v in request.headers.items()],
+        data=_body(request),
+    ).get_environ()
+    environ["REMOTE_ADDR"] = "127.0.0.1"
+    chunks, status, headers = run_wsgi_app(app, environ, buffered=True)
+    try:
+        data = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return AWSResponse(request.url, int(status.split(" ", 1)[0]), HTTPHeaders.from_pairs(headers), _Body(data))
+
+
+def serve(endpoint_url: str, app: WsgiApp) -> None:
+    """Answer this process's calls to ``endpoint_url`` with ``app`` (until :func:`stop_serving`).
+
+    The calls are those of clients made from boto3's default session (``boto3.client``, which the
+    sandbox, its functions and its tests use), from now on: botocore gives a client the handlers
+    its session has when it is made. Registered once per session (a second registration would
+    send every request twice: botocore calls every ``before-send`` handler).
+    """
+    with _LOCK:
+        _APPS[endpoint_url.rstrip("/")] = app
+    # The stubs type event handlers as returning None; a ``before-send`` handler returns the response.
+    session = boto3._get_default_session()._session
+    session.register("before-send", send, unique_id=_HANDLER_ID)  # pyrefly: ignore[bad-argument-type]
+
+
+def stop_serving(endpoint_url: str) -> None:
+    """Calls to ``endpoint_url`` go over the network again (nothing listens there any more)."""
+    with _LOCK:
+        _APPS.pop(endpoint_url.rstrip("/"), None)
