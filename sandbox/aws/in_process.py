@@ -10,8 +10,8 @@ parsed the server's. Only the socket is skipped: the request is the same, and so
 the endpoint does with it.
 
 Calls from other processes (the AWS CLI after ``. .sandbox/env``, ``make verify`` run on its own,
-the state machine's ``putEvents`` through ``MOTO_PORT``) still go over HTTP, as do clients of
-another boto3 session and calls to any URL other than a running sandbox's endpoint.
+the state machine's ``putEvents`` through ``MOTO_PORT``) still go over HTTP, as do calls to any
+URL other than a running sandbox's endpoint (``localhost`` instead of ``127.0.0.1``, for one).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.handlers import BUILTIN_HANDLERS
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 WsgiApp = Callable[..., Any]
-_HANDLER_ID = "sandbox-in-process-endpoint"
 
 _LOCK = threading.Lock()
 #: ``scheme://host:port`` of each endpoint served in this process -> its WSGI application.
@@ -91,21 +91,29 @@ def send(**kwargs: Any) -> AWSResponse | None:
 
 
 def serve(endpoint_url: str, app: WsgiApp) -> None:
-    """Answer this process's calls to ``endpoint_url`` with ``app`` (until :func:`stop_serving`).
-
-    The calls are those of clients made from boto3's default session (``boto3.client``, which the
-    sandbox, its functions and its tests use), from now on: botocore gives a client the handlers
-    its session has when it is made. Registered once per session (a second registration would
-    send every request twice: botocore calls every ``before-send`` handler).
-    """
+    """Answer this process's calls to ``endpoint_url`` with ``app`` (until :func:`stop_serving`)."""
     with _LOCK:
         _APPS[endpoint_url.rstrip("/")] = app
-    # The stubs type event handlers as returning None; a ``before-send`` handler returns the response.
-    session = boto3._get_default_session()._session
-    session.register("before-send", send, unique_id=_HANDLER_ID)  # pyrefly: ignore[bad-argument-type]
 
 
 def stop_serving(endpoint_url: str) -> None:
     """Calls to ``endpoint_url`` go over the network again (nothing listens there any more)."""
     with _LOCK:
         _APPS.pop(endpoint_url.rstrip("/"), None)
+
+
+def _register() -> None:
+    """Every botocore session hands its requests to :func:`send` once (moto's mock registers alike).
+
+    botocore gives a session the built-in handlers when it is made, and calls *every*
+    ``before-send`` handler of a request, so a session gets it exactly once: from the built-ins
+    for sessions made from now on (``mock_aws`` makes boto3's default session anew, for one), and
+    explicitly for boto3's default session if it was made before this module was imported.
+    """
+    BUILTIN_HANDLERS.append(("before-send", send))
+    if boto3.DEFAULT_SESSION is not None:
+        # The stubs type event handlers as returning None; a ``before-send`` handler returns the response.
+        boto3.DEFAULT_SESSION._session.register("before-send", send)  # pyrefly: ignore[bad-argument-type]
+
+
+_register()

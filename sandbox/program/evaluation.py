@@ -49,8 +49,16 @@ def email_config_keys(project_dir: Path = PROJECT_DIR) -> list[str]:
     ]
 
 
+#: libyaml's safe loader where PyYAML was built with it (the same documents, parsed ~10x faster).
+_YAML_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_file(path: Path) -> Any:
+    return yaml.load(path.read_text(), Loader=_YAML_LOADER)  # a safe loader, libyaml or Python
+
+
 def _project_file(project_dir: Path) -> dict[str, Any]:
-    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    return _yaml_file(project_dir / "Pulumi.yaml") or {}
 
 
 def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
@@ -65,7 +73,7 @@ def load_stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, 
             config[full] = _config_string(value)
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
-        stack_doc = yaml.safe_load(stack_file.read_text()) or {}
+        stack_doc = _yaml_file(stack_file) or {}
         for key, value in (stack_doc.get("config") or {}).items():
             config[key if ":" in key else f"{name}:{key}"] = _config_string(value)
     return config
