@@ -193,7 +193,7 @@ class Sandbox:
         self._moto = EndpointServer(HOST, self.aws_port, intercept=self._readonly.answer)
         self._moto.start()
         self.aws_port = self._moto.port
-        self.endpoint_url = f"http://{HOST}:{self.aws_port}"
+        self.endpoint_url = self._moto.url
         # State lives in memory and starts empty each run.
         moto_api_backend.reset()
         self._run_state_machines()

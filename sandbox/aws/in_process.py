@@ -17,6 +17,7 @@ URL other than a running sandbox's endpoint (``localhost`` instead of ``127.0.0.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,7 +27,10 @@ import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.handlers import BUILTIN_HANDLERS
+from werkzeug.exceptions import InternalServerError
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+log = logging.getLogger("sandbox.endpoint")
 
 WsgiApp = Callable[..., Any]
 
@@ -80,14 +84,23 @@ def send(**kwargs: Any) -> AWSResponse | None:
         data=_body(request),
     ).get_environ()
     environ["REMOTE_ADDR"] = "127.0.0.1"
+    try:
+        status, headers, data = _run(app, environ)
+    except Exception:
+        # What the HTTP server does when the application raises: log it, answer a bare 500.
+        log.exception("the sandbox's AWS endpoint failed on %s %s", request.method, request.url)
+        status, headers, data = _run(InternalServerError(), environ)
+    return AWSResponse(request.url, int(status.split(" ", 1)[0]), HTTPHeaders.from_pairs(headers), _Body(data))
+
+
+def _run(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, Any, bytes]:
     chunks, status, headers = run_wsgi_app(app, environ, buffered=True)
     try:
-        data = b"".join(chunks)
+        return status, headers, b"".join(chunks)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
-    return AWSResponse(request.url, int(status.split(" ", 1)[0]), HTTPHeaders.from_pairs(headers), _Body(data))
 
 
 def serve(endpoint_url: str, app: WsgiApp) -> None:

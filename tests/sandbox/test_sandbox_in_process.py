@@ -123,3 +123,29 @@ def test_an_endpoint_no_longer_served_is_not_answered_in_process() -> None:
     # THEN botocore sent it over the network, and nothing answered
     with pytest.raises(EndpointConnectionError):
         client.list_queues()
+
+
+def test_an_application_that_raises_answers_a_bare_500_as_the_http_server_does() -> None:
+    # GIVEN an endpoint whose application raises (a failure of the sandbox itself, outside moto)
+    url = "http://127.0.0.1:9"
+
+    def failing(environ: dict[str, Any], start_response: Any) -> Any:
+        raise RuntimeError("the sandbox broke")
+
+    in_process.serve(url, failing)
+    client = boto3.client(  # pyrefly: ignore[no-matching-overload]
+        "sqs",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    try:
+        # WHEN it is called in-process
+        with pytest.raises(ClientError) as raised:
+            client.list_queues()
+    finally:
+        in_process.stop_serving(url)
+    # THEN the caller gets what werkzeug's server sends then: HTTP 500, not the Python exception
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
