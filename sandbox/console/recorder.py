@@ -290,9 +290,19 @@ class Recorder:
             self._count(("rule", rule))
 
     @never_raises
+    def putting_event(self) -> None:
+        """An entry is being put on this thread: its entry's time, before its deliveries start."""
+        self._local.put_at = self.clock()
+
+    @never_raises
     def event_put(self, entry: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-        """PutEvents answered one entry (``EventId``, or ``ErrorCode`` for a refused one)."""
+        """PutEvents answered one entry (``EventId``, or ``ErrorCode`` for a refused one).
+
+        Timed when it was put (see :meth:`putting_event`): its routing, contract check and answer
+        may finish after the deliveries they started, which must come after it in the timeline.
+        """
         matched, self._local.matched = getattr(self._local, "matched", None) or [], []
+        put_at, self._local.put_at = getattr(self._local, "put_at", None), None
         try:
             detail = json.loads(entry.get("Detail") or "null")
         except (TypeError, ValueError):
@@ -301,7 +311,7 @@ class Recorder:
         refused = result.get("ErrorCode")
         title = f"{detail_type} from {source}" + (f" refused: {refused}" if refused else " put on the bus")
         record = Entry(
-            self.clock(),
+            self.clock() if put_at is None else put_at,
             "event",
             title,
             not refused,

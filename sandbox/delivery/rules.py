@@ -132,6 +132,9 @@ def _detail_is_an_object(entry: dict[str, Any]) -> bool:
 class DeliveryObserver(Protocol):
     """What the dispatcher tells an observer (the console's recorder): defined here, as it reads it."""
 
+    def putting_event(self) -> None:
+        """An entry is about to be routed on this thread: the moment it is put on the bus."""
+
     def event_put(self, entry: Mapping[str, Any], result: Mapping[str, Any]) -> None:
         """PutEvents answered one entry: its ``EventId``, or its ``ErrorCode``."""
 
@@ -241,6 +244,8 @@ class Dispatcher:
         entries: list[dict[str, Any]] = []
         for entry in accepted:
             self._local.matched = []
+            if self.observer is not None:
+                self.observer.putting_event()
             outcome = self._original_put_events(backend, [entry])[0]
             entries.append(outcome)
             if "EventId" in outcome:

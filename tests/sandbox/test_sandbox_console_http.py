@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import http.client as http_client
 import json
+import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -162,6 +164,39 @@ def test_the_original_scenario_is_one_timeline_per_order(sandbox: Sandbox) -> No
     assert [e["title"].split()[0] for e in cancelled["timeline"] if e["kind"] == "event"][1] == contract.PAYMENT_FAILED
     (failed_states,) = [e["detail"]["states"] for e in cancelled["timeline"] if e["kind"] == "execution"]
     assert failed_states[0]["decision"] != states[0]["decision"]
+
+
+def test_an_event_is_on_the_timeline_before_the_deliveries_it_started(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a bus whose PutEvents answers only well after it routed each entry (its contract
+    # check made slow), so the deliveries it started run first
+    record = sandbox.contracts.record
+
+    def slow_record(event: Any) -> str:
+        time.sleep(0.1)
+        return record(event)
+
+    monkeypatch.setattr(sandbox.contracts, "record", slow_record)
+    # WHEN an order goes through
+    assert post_order(sandbox, 111, 42).status == 201
+    assert sandbox.wait_idle(30)
+    timeline = console_get(sandbox, "/api/orders/111").body["timeline"]
+    # THEN each event comes before the deliveries it started (no fault: one per rule it matched
+    # with a Lambda or state machine target, so a rule's n-th delivery is that of the n-th event
+    # it matched; the catch-all's log group is written within the put), as it was put before them
+    events = [(i, e) for i, e in enumerate(timeline) if e["kind"] == "event"]
+    assert len(events) == 3
+    deliveries: dict[str, list[int]] = {}
+    for i, entry in enumerate(timeline):
+        if entry["kind"] == "delivery":
+            deliveries.setdefault(entry["detail"]["rule"], []).append(i)
+    assert len(deliveries) == 3  # payment-service, order-service and notification-service rules
+    seen: Counter[str] = Counter()
+    for position, event in events:
+        for rule in (m["rule"] for m in event["detail"]["rules"] if m["rule"] in deliveries):
+            assert position < deliveries[rule][seen[rule]], f"{event['title']} listed after its delivery by {rule}"
+            seen[rule] += 1
 
 
 def test_a_contract_violation_is_on_its_orders_timeline_and_an_event_naming_no_order_is_kept_apart(
