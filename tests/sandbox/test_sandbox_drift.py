@@ -1,9 +1,9 @@
 """No drift: the sandbox follows the program's config and components, with no other edit.
 
-Four variants of the program, each started once and shared by the tests that read it: one
-changed through config (threshold, workflow type, API key), one changed in the code (a pattern in
-the contract, a function's environment, IAM auth), one whose notification rule is retargeted
-in the components, and one redeclaring what the sandbox once assumed (the table's keys and
+Three variants of the program, each started once and shared by the tests that read it: one
+changed through config (threshold, workflow type, API key) whose notification rule is also
+retargeted in the components, one changed in the code (a pattern in the contract, a function's
+environment, IAM auth), and one redeclaring what the sandbox once assumed (the table's keys and
 indexes, the functions' code archive, their maximum event age, the name of the API's URL output).
 Evaluation-only facts (the project's name) are checked on a copy of ``Pulumi.yaml``.
 """
@@ -45,13 +45,29 @@ def _status(sandbox: Sandbox, order_id: int, headers: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def configured(sandbox_pool: SandboxPool) -> Sandbox:
-    """Threshold 50, an EXPRESS workflow and an API closed with a key, all through config."""
+    """Threshold 50, an EXPRESS workflow and an API key through config; a rule retargeted in the components.
+
+    The notification rule targets update-order: no test of this variant looks for an email, and
+    update-order takes the extra events as redeliveries, so every order ends as the config decides.
+    """
     overrides = {
         "eda-demo:fraudThreshold": "50",
         "eda-demo:paymentWorkflowType": "EXPRESS",
         "eda-demo:apiAuth": "API_KEY",
     }
-    return sandbox_pool.acquire(evaluate("dev", overrides=overrides))
+    original_subscribe = EventBus.subscribe
+    targets: dict[str, Any] = {}
+
+    def retargeting_subscribe(self: EventBus, name: str, pattern: dict[str, Any], **kwargs: Any) -> Any:
+        targets[name] = kwargs["target_arn"]
+        if name == "notification-service":
+            kwargs["target_arn"] = targets["order-service-filtering-payments"]
+        return original_subscribe(self, name, pattern, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EventBus, "subscribe", retargeting_subscribe)
+        program = evaluate("dev", overrides=overrides)
+    return sandbox_pool.acquire(program)
 
 
 @pytest.fixture(scope="module")
@@ -71,24 +87,6 @@ def recoded(sandbox_pool: SandboxPool) -> Iterator[Sandbox]:
         patch.setattr(lambda_function.aws.lambda_, "Function", function_with_debug)
         program = evaluate("dev", overrides={"eda-demo:apiAuth": "AWS_IAM"})
     yield sandbox_pool.acquire(program)
-
-
-@pytest.fixture(scope="module")
-def retargeted(sandbox_pool: SandboxPool) -> Sandbox:
-    """The notification rule retargeted to update-order in the components."""
-    original_subscribe = EventBus.subscribe
-    targets: dict[str, Any] = {}
-
-    def retargeting_subscribe(self: EventBus, name: str, pattern: dict[str, Any], **kwargs: Any) -> Any:
-        targets[name] = kwargs["target_arn"]
-        if name == "notification-service":
-            kwargs["target_arn"] = targets["order-service-filtering-payments"]
-        return original_subscribe(self, name, pattern, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(EventBus, "subscribe", retargeting_subscribe)
-        program = evaluate("dev")
-    return sandbox_pool.acquire(program)
 
 
 #: What the ``redeclared`` variant changes.
@@ -206,6 +204,22 @@ def test_api_auth_from_config_is_enforced_by_the_local_api(configured: Sandbox) 
     assert without.body["error"] == "Forbidden"
 
 
+def test_a_rule_retargeted_in_the_components_is_retargeted_in_the_sandbox(configured: Sandbox) -> None:
+    # GIVEN a variant of the program whose notification rule targets update-order instead
+    (key,) = configured.api_keys
+    # WHEN an order flows through
+    assert _post(configured, 3, 10, {"x-api-key": key}).status == 201
+    assert configured.wait_idle(30)
+    # THEN no email is sent (the notification function is no rule's target any more) ...
+    assert configured.outbox == []
+    # ... and update-order, now receiving every event, completes the order: it drops the order
+    # events, applies the first PaymentSucceeded, and treats the second (through the retargeted
+    # rule) as a redelivery, which writes nothing, so the outbox publishes OrderCompleted once
+    assert _status(configured, 3, {"x-api-key": key}) == contract.ORDER_COMPLETED
+    logged = Counter(e["detail-type"] for e in catch_all_events(configured) if e["detail"]["id"] == 3)
+    assert logged == {contract.ORDER_CREATED: 1, contract.PAYMENT_SUCCEEDED: 1, contract.ORDER_COMPLETED: 1}
+
+
 # --- changed in the code ----------------------------------------------------------------------
 
 
@@ -238,24 +252,6 @@ def test_iam_auth_from_config_requires_signed_requests(recoded: Sandbox) -> None
     # THEN the unsigned request is refused before reaching the function
     assert unsigned.status == 403
     assert signed.status == 404
-
-
-# --- changed in the components ----------------------------------------------------------------
-
-
-def test_a_rule_retargeted_in_the_components_is_retargeted_in_the_sandbox(retargeted: Sandbox) -> None:
-    # GIVEN a variant of the program whose notification rule targets update-order instead
-    # WHEN an order flows through
-    assert _post(retargeted, 3, 10, {}).status == 201
-    assert retargeted.wait_idle(30)
-    # THEN no email is sent (the notification function is no rule's target any more) ...
-    assert retargeted.outbox == []
-    # ... and update-order, now receiving every event, completes the order: it drops the order
-    # events, applies the first PaymentSucceeded, and treats the second (through the retargeted
-    # rule) as a redelivery, which writes nothing, so the outbox publishes OrderCompleted once
-    assert _status(retargeted, 3, {}) == contract.ORDER_COMPLETED
-    logged = Counter(e["detail-type"] for e in catch_all_events(retargeted) if e["detail"]["id"] == 3)
-    assert logged == {contract.ORDER_CREATED: 1, contract.PAYMENT_SUCCEEDED: 1, contract.ORDER_COMPLETED: 1}
 
 
 # --- what the sandbox once assumed, redeclared ------------------------------------------------
