@@ -10,6 +10,7 @@ variables, and the process environment is never changed.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import logging
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
+from aws_lambda_powertools import Metrics
+
 from sandbox.functions import logs as function_logs
 from sandbox.functions.environment import FunctionEnvironment
 from sandbox.functions.logs import FunctionScope
@@ -31,6 +34,10 @@ from sandbox.program.evaluation import PROJECT_DIR, Program
 FUNCTION_TYPE = "aws:lambda/function:Function"
 INVOKE_CONFIG_TYPE = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 _IMPORT_LOCK = threading.Lock()
+#: Powertools keeps one metric set per process (``Metrics`` shares it across its instances). On
+#: Lambda a process runs one invocation at a time; here the functions that publish metrics take
+#: turns, so one run's flush never publishes another's metrics with its own, or empties them.
+_METRICS_TURN = threading.RLock()
 _GENERATIONS = itertools.count()
 #: Lambda's default for asynchronous invocations without an event invoke config.
 DEFAULT_ASYNC_RETRIES = 2
@@ -131,6 +138,8 @@ class DeclaredFunction:
     #: ``os.environ`` as the function sees it, kept from its cold start on (see :meth:`FunctionRuntime.environment`).
     variables: dict[str, str | None] = field(default_factory=dict, repr=False)
     _entry: Callable[[dict[str, Any], Any], Any] | None = field(default=None, repr=False)
+    #: Whether its module holds a Powertools ``Metrics`` (see :data:`_METRICS_TURN`).
+    _publishes_metrics: bool = field(default=False, repr=False)
 
 
 def declared_functions(program: Program) -> dict[str, DeclaredFunction]:
@@ -217,8 +226,9 @@ class FunctionRuntime:
                 status, duration_ms = "timeout", fn.timeout_seconds * 1000.0
             record(platform_end(fn, request_id, duration_ms, status))
 
+        turn = _METRICS_TURN if fn._publishes_metrics else contextlib.nullcontext()
         try:
-            with FunctionScope(fn.log_group, tap), FunctionEnvironment(self.environment(fn)):
+            with turn, FunctionScope(fn.log_group, tap), FunctionEnvironment(self.environment(fn)):
                 fault = self.faults.get(fn.name)
                 if fault is not None:
                     fault(event)
@@ -238,7 +248,9 @@ class FunctionRuntime:
     def _entry(self, fn: DeclaredFunction) -> Callable[[dict[str, Any], Any], Any]:
         if fn._entry is None:
             module_path, attr = fn.handler.rsplit(".", 1)
-            fn._entry = getattr(self._load_module(fn, module_path), attr)
+            module = self._load_module(fn, module_path)
+            fn._publishes_metrics = any(isinstance(value, Metrics) for value in vars(module).values())
+            fn._entry = getattr(module, attr)
         return fn._entry
 
     def _load_module(self, fn: DeclaredFunction, module_path: str) -> ModuleType:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sandbox_testkit import catch_all_events, dead_letters, executions, post_order, table_items
 
 from handlers import contract
+from sandbox.functions import logs as function_logs
 from sandbox.runtime import Sandbox
 
 #: More orders than clients: clients post again while other orders are in flight.
@@ -23,11 +26,12 @@ def test_concurrent_orders_all_reach_their_final_status(sandbox: Sandbox) -> Non
         order_id: rng.choice([1, 99.99, 499.99, THRESHOLD, 500.01, 750, 10_000])
         for order_id in range(1000, 1000 + ORDERS)
     }
-    # WHEN they are posted concurrently from 16 clients
-    with ThreadPoolExecutor(max_workers=16) as clients:
+    # WHEN they are posted concurrently from 16 clients (what functions print goes to their log
+    # groups, as in `make sandbox`: pytest has replaced stdout)
+    with contextlib.redirect_stdout(function_logs.router()), ThreadPoolExecutor(max_workers=16) as clients:
         statuses = list(clients.map(lambda item: post_order(sandbox, *item).status, amounts.items()))
-    assert Counter(statuses) == {201: ORDERS}
-    assert sandbox.wait_idle(180), f"still busy: {sandbox.dispatcher.pending} deliveries pending"
+        assert Counter(statuses) == {201: ORDERS}
+        assert sandbox.wait_idle(180), f"still busy: {sandbox.dispatcher.pending} deliveries pending"
 
     # THEN every order has the final status its amount implies
     expected = {
@@ -44,3 +48,13 @@ def test_concurrent_orders_all_reach_their_final_status(sandbox: Sandbox) -> Non
     assert len(sandbox.outbox) == 3 * ORDERS
     for rule in ("cw-catch-all", "payment-service", "order-service", "notification-service"):
         assert dead_letters(sandbox, rule) == []
+    # AND each run published its own metric once: one EMF record per order created, each with one
+    # value, as on Lambda, where a process runs one invocation at a time (Powertools keeps one
+    # metric set per process; concurrent runs here sharing it merged, or emptied, each other's)
+    create_order = next(
+        fn for fn in sandbox.functions.functions.values() if fn.handler == "handlers.create_order.handler"
+    )
+    logs = sandbox.client("logs")
+    lines = [e["message"] for e in logs.filter_log_events(logGroupName=create_order.log_group)["events"]]
+    created = [json.loads(line)["OrdersCreated"] for line in lines if '"OrdersCreated"' in line]
+    assert created == [[1.0]] * ORDERS
